@@ -30,14 +30,23 @@ bool idempotent(http::verb v) {
 
 enum class RelayEnd { done, from_failed, from_timeout, to_failed, to_timeout, too_large, bad };
 
-// Moves a body from a parser to a serializer in bounded pieces (Beast's relay pattern).
+struct Relay {
+  RelayEnd end = RelayEnd::done;
+  std::uint64_t body_bytes = 0;  // payload moved
+  std::uint64_t wire_bytes = 0;  // written, with framing (and the head if it was still pending)
+  std::optional<Clock::time_point> first_write;
+};
+
+// Moves a body from a parser to a serializer in bounded pieces (Beast's relay pattern). When
+// the serializer's head is still unwritten, it leaves with the first piece: one write, not two.
 template <bool isRequest>
-asio::awaitable<RelayEnd> relay_body(Stream& from, beast::flat_buffer& fbuf,
-                                     http::parser<isRequest, http::buffer_body>& p,
-                                     std::chrono::milliseconds from_timeout, Stream& to,
-                                     http::serializer<isRequest, http::buffer_body>& sr,
-                                     http::message<isRequest, http::buffer_body>& out_msg,
-                                     std::chrono::milliseconds to_timeout, std::uint64_t& bytes) {
+asio::awaitable<Relay> relay_body(Stream& from, beast::flat_buffer& fbuf,
+                                  http::parser<isRequest, http::buffer_body>& p,
+                                  std::chrono::milliseconds from_timeout, Stream& to,
+                                  http::serializer<isRequest, http::buffer_body>& sr,
+                                  http::message<isRequest, http::buffer_body>& out_msg,
+                                  std::chrono::milliseconds to_timeout) {
+  Relay r;
   auto chunk = std::make_unique<char[]>(kChunk);
   auto& out = out_msg.body();
   do {
@@ -49,12 +58,16 @@ asio::awaitable<RelayEnd> relay_body(Stream& from, beast::flat_buffer& fbuf,
       auto [ec, n] = co_await http::async_read_some(from, fbuf, p, use_nothrow);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
-        if (from.timed_out()) co_return RelayEnd::from_timeout;
-        if (ec == http::error::body_limit) co_return RelayEnd::too_large;
-        if (ec.category() == http::make_error_code(http::error::bad_chunk).category() && ec != http::error::partial_message &&
-            ec != http::error::end_of_stream)
-          co_return RelayEnd::bad;
-        co_return RelayEnd::from_failed;
+        if (from.timed_out())
+          r.end = RelayEnd::from_timeout;
+        else if (ec == http::error::body_limit)
+          r.end = RelayEnd::too_large;
+        else if (ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
+                 ec != http::error::partial_message && ec != http::error::end_of_stream)
+          r.end = RelayEnd::bad;
+        else
+          r.end = RelayEnd::from_failed;
+        co_return r;
       }
       got = kChunk - p.get().body().size;
       out.data = chunk.get();
@@ -68,12 +81,17 @@ asio::awaitable<RelayEnd> relay_body(Stream& from, beast::flat_buffer& fbuf,
     to.arm(to_timeout);
     auto [wec, wn] = co_await http::async_write(to, sr, use_nothrow);
     if (wec == http::error::need_buffer) wec = {};
-    if (wec) co_return to.timed_out() ? RelayEnd::to_timeout : RelayEnd::to_failed;
-    bytes += got;
+    if (!r.first_write && wn > 0) r.first_write = Clock::now();
+    r.wire_bytes += wn;
+    if (wec) {
+      r.end = to.timed_out() ? RelayEnd::to_timeout : RelayEnd::to_failed;
+      co_return r;
+    }
+    r.body_bytes += got;
   } while (!p.is_done() && !sr.is_done());
   from.disarm();
   to.disarm();
-  co_return RelayEnd::done;
+  co_return r;
 }
 
 asio::awaitable<void> pipe(Stream& from, Stream& to, std::chrono::milliseconds timeout) {
@@ -213,12 +231,12 @@ asio::awaitable<Exchange::Step> Exchange::send_request(bool fresh) {
 
 asio::awaitable<Exchange::Step> Exchange::send_body() {
   auto& sc = *lease_.conn;
-  const RelayEnd end =
-      co_await relay_body(*c_.stream, c_.buffer, req_, cfg_.timeouts.client, *sc.stream, *sr_,
-                          out_, cfg_.timeouts.server, log_.bytes_in);
-  w_.bump(&Counters::bytes_from_clients, static_cast<std::int64_t>(log_.bytes_in));
-  w_.bump(&Counters::bytes_to_servers, static_cast<std::int64_t>(log_.bytes_in));
-  switch (end) {
+  const Relay relay = co_await relay_body(*c_.stream, c_.buffer, req_, cfg_.timeouts.client,
+                                         *sc.stream, *sr_, out_, cfg_.timeouts.server);
+  log_.bytes_in = relay.body_bytes;
+  w_.bump(&Counters::bytes_from_clients, static_cast<std::int64_t>(relay.body_bytes));
+  w_.bump(&Counters::bytes_to_servers, static_cast<std::int64_t>(relay.wire_bytes));
+  switch (relay.end) {
     case RelayEnd::done:
       body_sent_ = true;
       w_.emit(EventKind::request_body_end, Side::client, c_.id, log_.request,
@@ -308,30 +326,38 @@ asio::awaitable<ConnFate> Exchange::forward_response() {
   out.body().data = nullptr;
   out.body().size = 0;
   out.body().more = body;
-  c_.stream->arm(cfg_.timeouts.client);
-  auto [ec, n] = body ? co_await http::async_write_header(*c_.stream, sr, use_nothrow)
-                      : co_await http::async_write(*c_.stream, sr, use_nothrow);
-  w_.bump(&Counters::bytes_to_clients, static_cast<std::int64_t>(n));
-  if (ec == http::error::need_buffer) ec = {};
-  if (ec) {
-    co_await fail(ErrorKind::client_aborted);
-    co_return ConnFate::close;
+  const auto head_sent = [&](Clock::time_point at) {
+    response_started_ = true;
+    log_.status = rf.status;
+    w_.bump(&Counters::responses);
+    w_.emit_at(at, EventKind::response_head_sent, Side::client, c_.id, log_.request, rf.status);
+  };
+  // The head waits for the body only when body bytes are already here (one write, no delay).
+  if (!body || sc.buffer.size() == 0) {
+    c_.stream->arm(cfg_.timeouts.client);
+    auto [ec, n] = body ? co_await http::async_write_header(*c_.stream, sr, use_nothrow)
+                        : co_await http::async_write(*c_.stream, sr, use_nothrow);
+    w_.bump(&Counters::bytes_to_clients, static_cast<std::int64_t>(n));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {
+      co_await fail(ErrorKind::client_aborted);
+      co_return ConnFate::close;
+    }
+    head_sent(Clock::now());
   }
-  response_started_ = true;
-  log_.status = rf.status;
-  w_.bump(&Counters::responses);
-  w_.emit(EventKind::response_head_sent, Side::client, c_.id, log_.request, rf.status);
   if (body) {
-    const RelayEnd end =
-        co_await relay_body(*sc.stream, sc.buffer, *rsp_, cfg_.timeouts.server, *c_.stream, sr,
-                            out, cfg_.timeouts.client, log_.bytes_out);
-    w_.bump(&Counters::bytes_from_servers, static_cast<std::int64_t>(log_.bytes_out));
-    w_.bump(&Counters::bytes_to_clients, static_cast<std::int64_t>(log_.bytes_out));
-    if (end != RelayEnd::done) {
-      const bool client_gone = end == RelayEnd::to_failed || end == RelayEnd::to_timeout;
-      co_await fail(client_gone                        ? ErrorKind::client_aborted
-                    : end == RelayEnd::from_timeout ? ErrorKind::gateway_timeout
-                                                    : ErrorKind::bad_gateway);
+    const Relay relay = co_await relay_body(*sc.stream, sc.buffer, *rsp_, cfg_.timeouts.server,
+                                            *c_.stream, sr, out, cfg_.timeouts.client);
+    if (!response_started_ && relay.first_write) head_sent(*relay.first_write);
+    log_.bytes_out = relay.body_bytes;
+    w_.bump(&Counters::bytes_from_servers, static_cast<std::int64_t>(relay.body_bytes));
+    w_.bump(&Counters::bytes_to_clients, static_cast<std::int64_t>(relay.wire_bytes));
+    if (relay.end != RelayEnd::done) {
+      const bool client_gone =
+          relay.end == RelayEnd::to_failed || relay.end == RelayEnd::to_timeout;
+      co_await fail(client_gone                          ? ErrorKind::client_aborted
+                    : relay.end == RelayEnd::from_timeout ? ErrorKind::gateway_timeout
+                                                          : ErrorKind::bad_gateway);
       co_return ConnFate::close;
     }
   }
