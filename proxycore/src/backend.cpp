@@ -122,7 +122,9 @@ asio::awaitable<std::shared_ptr<ServerConn>> connect(Worker& w, ServerRuntime& s
   w.emit(EventKind::server_connect_end, Side::server, id, ctx.request, 0);
   w.bump(&Counters::server_conns_opened);
   w.bump(&Counters::server_conns_open);
-  co_return std::make_shared<ServerConn>(id, std::move(stream), &s);
+  auto conn = std::make_shared<ServerConn>(id, std::move(stream), &s);
+  conn->limit_buffer(w.config().server.max_header_bytes);
+  co_return conn;
 }
 
 void hand_over_slot(BackendRuntime& b, ServerRuntime& s) {

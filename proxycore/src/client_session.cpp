@@ -45,8 +45,40 @@ asio::awaitable<bool> tls_handshake(ClientConn& c) {
   co_return true;
 }
 
+// Lingering close after an error response: closing a socket with unread input makes the kernel
+// send a reset, and the client may lose the response it has not read yet. So: half-close, then
+// drain (bounded in bytes and time) until the client closes too.
+asio::awaitable<void> linger(ClientConn& c) {
+  if (c.stream->is_tls()) co_return;
+  error_code ignored;
+  c.stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+  c.stream->arm(std::chrono::milliseconds(1000));
+  char sink[4096];
+  for (std::size_t total = 0; total < 256 * 1024;) {
+    c.buffer.clear();
+    auto [ec, n] = co_await c.stream->socket().async_read_some(asio::buffer(sink), use_nothrow);
+    if (ec) break;
+    total += n;
+  }
+  c.stream->disarm();
+}
+
 void log_access(Worker& w, const AccessRecord& log) {
   if (w.shared.sink) w.shared.sink->on_access(log);
+}
+
+// The idle wait between requests happens here, in this small frame, holding no buffer: an idle
+// keep-alive connection costs its socket, this frame and a timer (bench/: bytes per idle
+// connection). A TLS stream may hold decrypted bytes already, so it goes straight to reading.
+asio::awaitable<bool> wait_for_request(ClientConn& c) {
+  if (c.buffer.size() != 0 || c.stream->is_tls()) co_return true;
+  const auto& t = c.w.config().timeouts;
+  c.buffer.shrink_to_fit();
+  c.idle = true;
+  c.stream->arm(c.served == 0 ? t.http_request : t.http_keep_alive);
+  auto [ec] = co_await c.stream->socket().async_wait(tcp::socket::wait_read, use_nothrow);
+  c.idle = false;
+  co_return !ec && !c.w.stopping;  // a timeout or a stop closes the connection quietly
 }
 
 // Reads and checks one request head, then hands it to exchange(). Returns whether the
@@ -54,7 +86,7 @@ void log_access(Worker& w, const AccessRecord& log) {
 asio::awaitable<bool> serve_one(ClientConn& c) {
   auto& w = c.w;
   const auto& cfg = w.config();
-  c.idle = c.buffer.size() == 0;
+  c.idle = c.buffer.size() == 0;  // a TLS connection waits for its next request in read_head
   const auto idle_timeout =
       c.served == 0 ? cfg.timeouts.http_request : cfg.timeouts.http_keep_alive;
   const HeadRead head = co_await read_head(*c.stream, c.buffer, cfg.client.max_header_bytes,
@@ -80,10 +112,7 @@ asio::awaitable<bool> serve_one(ClientConn& c) {
     const std::string_view bytes(static_cast<const char*>(c.buffer.data().data()), head.size);
     w.bump(&Counters::bytes_from_clients, static_cast<std::int64_t>(head.size));
     parser.header_limit(static_cast<std::uint32_t>(cfg.client.max_header_bytes + 4));
-    if (cfg.client.max_body_bytes != 0)
-      parser.body_limit(cfg.client.max_body_bytes);
-    else
-      parser.body_limit(boost::none);
+    parser.body_limit(boost::none);  // the limit is ours: 413 from the head or the relay
     beast::error_code ec;
     if (!head_bytes_are_strict(bytes)) {
       err = ErrorKind::bad_request;
@@ -137,6 +166,7 @@ asio::awaitable<void> send_error(ClientConn& c, ErrorKind kind, std::uint64_t re
   log.status = status;
   w.emit(EventKind::response_head_sent, Side::client, c.id, request, status);
   w.emit(EventKind::response_end, Side::client, c.id, request, 0);
+  if (!ec) co_await linger(c);
 }
 
 asio::awaitable<void> run_client_session(Worker& w, tcp::socket socket) {
@@ -147,13 +177,18 @@ asio::awaitable<void> run_client_session(Worker& w, tcp::socket socket) {
   c.ip = remote.address().to_string();
   c.addr = c.ip + ":" + std::to_string(remote.port());
   c.stream = Stream::make(std::move(socket), w.shared.client_tls.get());
+  // Bounded: whatever the peer sends (a chunk extension without end, say), we never hold more.
+  c.buffer.max_size(w.config().client.max_header_bytes + kBodyReadRoom);
   w.sessions.emplace(c.id, &c);
   w.bump(&Counters::client_conns_accepted);
   w.bump(&Counters::client_conns_open);
   w.emit(EventKind::client_accept, Side::client, c.id, 0);
 
   bool ok = !c.stream->is_tls() || co_await tls_handshake(c);
-  while (ok && !w.stopping) ok = co_await serve_one(c);
+  while (ok && !w.stopping) {
+    ok = co_await wait_for_request(c);
+    if (ok) ok = co_await serve_one(c);
+  }
 
   // With `http-reuse never`, this client's server connections die with it.
   if (w.config().server.reuse == ReusePolicy::never)

@@ -45,7 +45,8 @@ asio::awaitable<Relay> relay_body(Stream& from, beast::flat_buffer& fbuf,
                                   std::chrono::milliseconds from_timeout, Stream& to,
                                   http::serializer<isRequest, http::buffer_body>& sr,
                                   http::message<isRequest, http::buffer_body>& out_msg,
-                                  std::chrono::milliseconds to_timeout) {
+                                  std::chrono::milliseconds to_timeout,
+                                  std::uint64_t body_limit = 0) {
   Relay r;
   auto chunk = std::make_unique<char[]>(kChunk);
   auto& out = out_msg.body();
@@ -60,8 +61,6 @@ asio::awaitable<Relay> relay_body(Stream& from, beast::flat_buffer& fbuf,
       if (ec) {
         if (from.timed_out())
           r.end = RelayEnd::from_timeout;
-        else if (ec == http::error::body_limit)
-          r.end = RelayEnd::too_large;
         else if (ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
                  ec != http::error::partial_message && ec != http::error::end_of_stream)
           r.end = RelayEnd::bad;
@@ -70,7 +69,16 @@ asio::awaitable<Relay> relay_body(Stream& from, beast::flat_buffer& fbuf,
         co_return r;
       }
       got = kChunk - p.get().body().size;
-      out.data = chunk.get();
+      // A read may yield only framing (a chunk header): nothing to write yet. A zero-size piece
+      // would make the serializer end the chunked body.
+      if (got == 0 && !p.is_done()) continue;
+      if (body_limit != 0 && r.body_bytes + got > body_limit) {
+        r.end = RelayEnd::too_large;
+        co_return r;
+      }
+      // No payload (the last chunk just parsed): a null piece, or the serializer would frame an
+      // empty chunk, which is itself a last-chunk.
+      out.data = got ? chunk.get() : nullptr;
       out.size = got;
       out.more = !p.is_done();
     } else {
@@ -232,7 +240,8 @@ asio::awaitable<Exchange::Step> Exchange::send_request(bool fresh) {
 asio::awaitable<Exchange::Step> Exchange::send_body() {
   auto& sc = *lease_.conn;
   const Relay relay = co_await relay_body(*c_.stream, c_.buffer, req_, cfg_.timeouts.client,
-                                         *sc.stream, *sr_, out_, cfg_.timeouts.server);
+                                         *sc.stream, *sr_, out_, cfg_.timeouts.server,
+                                         cfg_.client.max_body_bytes);
   log_.bytes_in = relay.body_bytes;
   w_.bump(&Counters::bytes_from_clients, static_cast<std::int64_t>(relay.body_bytes));
   w_.bump(&Counters::bytes_to_servers, static_cast<std::int64_t>(relay.wire_bytes));

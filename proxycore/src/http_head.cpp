@@ -128,16 +128,6 @@ awaitable<HeadRead> read_head(Stream& s, beast::flat_buffer& buf, std::size_t li
   bool have_first = buf.size() > 0;
   if (have_first) r.first_byte = Clock::now();
   s.arm(have_first ? head : idle);
-  if (!have_first && !s.is_tls()) {
-    // Idle keep-alive connections hold no buffer while they wait (a TLS stream may hold
-    // decrypted bytes already, so it reads directly).
-    buf.shrink_to_fit();
-    auto [ec] = co_await s.socket().async_wait(tcp::socket::wait_read, use_nothrow);
-    if (ec) {
-      r.status = s.timed_out() ? HeadStatus::idle_timeout : HeadStatus::closed;
-      co_return r;
-    }
-  }
   for (;;) {
     // RFC 9112 section 2.2: ignore empty lines before a request line.
     while (buf.size() >= 2 && std::string_view(static_cast<const char*>(buf.data().data()), 2) ==
@@ -146,8 +136,12 @@ awaitable<HeadRead> read_head(Stream& s, beast::flat_buffer& buf, std::size_t li
       scanned = 0;
     }
     const std::string_view data(static_cast<const char*>(buf.data().data()), buf.size());
-    if (const auto end = data.find("\r\n\r\n", scanned); end != std::string_view::npos) {
-      r.size = end + 4;
+    // A head ends at the first empty line; "\n\n" ends it too, so that a bare-LF head is
+    // rejected by the strict check instead of waiting for a CRLF that never comes.
+    const auto crlf = data.find("\r\n\r\n", scanned);
+    const auto lf = data.find("\n\n", scanned);
+    if (const auto end = std::min(crlf, lf); end != std::string_view::npos) {
+      r.size = end + (end == crlf ? 4 : 2);
       r.status = r.size > limit ? HeadStatus::too_large : HeadStatus::ok;
       s.disarm();
       co_return r;

@@ -24,6 +24,9 @@ namespace satlink::proxycore::detail {
 
 namespace beast = boost::beast;
 
+// Room in a connection's read buffer beyond its head limit: Beast reads bodies 64 KiB at a time.
+inline constexpr std::size_t kBodyReadRoom = 65536 + 8192;
+
 struct Shared {
   ProxyConfig config;
   EventSink* sink = nullptr;
@@ -38,6 +41,7 @@ struct ServerRuntime;
 struct ServerConn {
   ServerConn(std::uint64_t id_, std::shared_ptr<Stream> s, ServerRuntime* srv)
       : id(id_), stream(std::move(s)), server(srv), idle_timer(stream->get_executor()) {}
+  void limit_buffer(std::size_t max_header) { buffer.max_size(max_header + kBodyReadRoom); }
   std::uint64_t id;
   std::shared_ptr<Stream> stream;
   beast::flat_buffer buffer;
