@@ -1,6 +1,8 @@
 // The client side: TLS termination, reading request heads, deciding the connection's fate,
 // and the error responses. The exchange with the server is in exchange.cpp.
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <cstdio>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -65,20 +67,6 @@ asio::awaitable<void> linger(ClientConn& c) {
 
 void log_access(Worker& w, const AccessRecord& log) {
   if (w.shared.sink) w.shared.sink->on_access(log);
-}
-
-// The idle wait between requests happens here, in this small frame, holding no buffer: an idle
-// keep-alive connection costs its socket, this frame and a timer (bench/: bytes per idle
-// connection). A TLS stream may hold decrypted bytes already, so it goes straight to reading.
-asio::awaitable<bool> wait_for_request(ClientConn& c) {
-  if (c.buffer.size() != 0 || c.stream->is_tls()) co_return true;
-  const auto& t = c.w.config().timeouts;
-  c.buffer.shrink_to_fit();
-  c.idle = true;
-  c.stream->arm(c.served == 0 ? t.http_request : t.http_keep_alive);
-  auto [ec] = co_await c.stream->socket().async_wait(tcp::socket::wait_read, use_nothrow);
-  c.idle = false;
-  co_return !ec && !c.w.stopping;  // a timeout or a stop closes the connection quietly
 }
 
 // Reads and checks one request head, then hands it to exchange(). Returns whether the
@@ -169,33 +157,24 @@ asio::awaitable<void> send_error(ClientConn& c, ErrorKind kind, std::uint64_t re
   if (!ec) co_await linger(c);
 }
 
-asio::awaitable<void> run_client_session(Worker& w, tcp::socket socket) {
-  ClientConn c{w, nullptr, {}, w.next_id(), {}, {}, 0, nullptr, false, nullptr};
-  error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  socket.set_option(tcp::no_delay(true), ec);
-  c.ip = remote.address().to_string();
-  c.addr = c.ip + ":" + std::to_string(remote.port());
-  c.stream = Stream::make(std::move(socket), w.shared.client_tls.get());
-  // Bounded: whatever the peer sends (a chunk extension without end, say), we never hold more.
-  c.buffer.max_size(w.config().client.max_header_bytes + kBodyReadRoom);
-  w.sessions.emplace(c.id, &c);
-  w.bump(&Counters::client_conns_accepted);
-  w.bump(&Counters::client_conns_open);
-  w.emit(EventKind::client_accept, Side::client, c.id, 0);
-
-  bool ok = !c.stream->is_tls() || co_await tls_handshake(c);
-  while (ok && !w.stopping) {
-    ok = co_await wait_for_request(c);
-    if (ok) ok = co_await serve_one(c);
+namespace {
+void report_crash(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    std::fprintf(stderr, "satlink-proxy: session ended by an exception: %s\n", ex.what());
   }
+}
 
+void finish(const std::shared_ptr<ClientConn>& c) {
+  auto& w = c->w;
   // With `http-reuse never`, this client's server connections die with it.
   if (w.config().server.reuse == ReusePolicy::never)
     for (auto& b : w.backends)
       for (auto& s : b->servers)
         std::erase_if(s->idle, [&](const std::shared_ptr<ServerConn>& sc) {
-          if (sc->owner != c.id) return false;
+          if (sc->owner != c->id) return false;
           sc->in_pool = false;
           sc->idle_timer.cancel();
           sc->stream->close();
@@ -204,11 +183,83 @@ asio::awaitable<void> run_client_session(Worker& w, tcp::socket socket) {
           w.emit(EventKind::server_close, Side::server, sc->id, 0, sc->requests);
           return true;
         });
-  c.stream->close();
-  w.sessions.erase(c.id);
+  c->stream->close();
+  w.sessions.erase(c->id);
   w.bump(&Counters::client_conns_open, -1);
-  w.emit(EventKind::client_close, Side::client, c.id, 0, c.served);
+  w.emit(EventKind::client_close, Side::client, c->id, 0, c->served);
   if (w.stopping && w.sessions.empty() && w.on_drained) w.on_drained();
+}
+
+void spawn_serve(std::shared_ptr<ClientConn> c);
+
+// Between requests a plain connection is parked: no coroutine, no buffer, just a pending
+// readiness wait and the deadline. An idle keep-alive connection then costs its socket, this
+// small state and two pending operations (bench/: bytes per idle connection); a coroutine
+// comes back when the next request's first byte arrives.
+void park(std::shared_ptr<ClientConn> c) {
+  const auto& t = c->w.config().timeouts;
+  c->buffer.shrink_to_fit();
+  c->idle = true;
+  c->stream->arm(c->served == 0 ? t.http_request : t.http_keep_alive);
+  auto& socket = c->stream->socket();
+  socket.async_wait(tcp::socket::wait_read, [c = std::move(c)](error_code ec) mutable {
+    c->idle = false;
+    if (ec || c->w.stopping)
+      finish(c);  // a timeout or a stop closes the connection quietly
+    else
+      spawn_serve(std::move(c));
+  });
+}
+
+// Serves requests while they come back to back. Returns true when the connection went idle
+// (to be parked), false when it is done. A TLS stream may hold decrypted bytes the socket
+// cannot show, so it is never parked. The caller's completion handler owns the connection.
+asio::awaitable<bool> serve(ClientConn* c) {
+  bool ok = true;
+  if (c->stream->is_tls() && !c->tls_done) {
+    ok = co_await tls_handshake(*c);
+    c->tls_done = ok;
+  }
+  // Called when a request's first bytes are here (or, for TLS, may be).
+  while (ok && !c->w.stopping) {
+    ok = co_await serve_one(*c);
+    if (ok && c->buffer.size() == 0 && !c->stream->is_tls()) co_return true;
+  }
+  co_return false;
+}
+
+void spawn_serve(std::shared_ptr<ClientConn> c) {
+  ClientConn* raw = c.get();
+  asio::co_spawn(raw->w.ioc, serve(raw),
+                 [c = std::move(c)](std::exception_ptr e, bool go_idle) mutable {
+                   report_crash(e);
+                   if (!e && go_idle)
+                     park(std::move(c));
+                   else
+                     finish(c);
+                 });
+}
+}  // namespace
+
+void start_client_session(Worker& w, tcp::socket socket) {
+  auto c = std::make_shared<ClientConn>(w);
+  c->id = w.next_id();
+  error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  socket.set_option(tcp::no_delay(true), ec);
+  c->ip = remote.address().to_string();
+  c->addr = c->ip + ":" + std::to_string(remote.port());
+  c->stream = Stream::make(std::move(socket), w.shared.client_tls.get());
+  // Bounded: whatever the peer sends (a chunk extension without end, say), we never hold more.
+  c->buffer.max_size(w.config().client.max_header_bytes + kBodyReadRoom);
+  w.sessions.emplace(c->id, c.get());
+  w.bump(&Counters::client_conns_accepted);
+  w.bump(&Counters::client_conns_open);
+  w.emit(EventKind::client_accept, Side::client, c->id, 0);
+  if (c->stream->is_tls())
+    spawn_serve(std::move(c));
+  else
+    park(std::move(c));
 }
 
 void Worker::begin_stop() {

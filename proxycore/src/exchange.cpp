@@ -140,8 +140,7 @@ class Exchange {
   asio::awaitable<void> tunnel();
   asio::awaitable<Step> fail(ErrorKind kind);
   void drop_server() {
-    if (lease_.conn) lease_.conn->stream->close();
-    release(w_, lease_, false);
+    release(w_, lease_, false);  // closes the connection, with its event and gauge
     c_.current_server = nullptr;
   }
 

@@ -76,15 +76,15 @@ void copy_end_to_end(const In& in, Out& out) {
   }
 }
 
+// Appends to a list-valued field, keeping every line the message already had (RFC 9110
+// section 5.3: repeated lines are one comma-separated list).
 template <class Out>
 void append_field(Out& out, std::string_view name, std::string_view value) {
-  auto it = out.find(name);
-  if (it == out.end()) {
-    out.set(name, value);
-    return;
+  std::string joined;
+  for (auto it = out.find(name); it != out.end() && beast::iequals(it->name_string(), name); ++it) {
+    joined += it->value();
+    joined += ", ";
   }
-  std::string joined(it->value());
-  joined += ", ";
   joined += value;
   out.set(name, joined);
 }
@@ -226,11 +226,15 @@ void make_server_request(const RequestParser& in, ConnFate server_fate, const Fo
   if (target.starts_with("http://") || target.starts_with("https://")) {
     // Absolute form: the authority replaces Host (RFC 9112 section 3.2.2).
     target.remove_prefix(target.find("//") + 2);
-    const auto slash = target.find('/');
-    out.set(http::field::host, target.substr(0, slash));
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    const auto end = target.find_first_of("/?#");
+    out.set(http::field::host, target.substr(0, end));
+    target = end == std::string_view::npos ? std::string_view() : target.substr(end);
+    if (target.empty() || target.front() != '/') {
+      out.target("/" + std::string(target));  // "http://host?q" asks for "/?q"
+      target = {};
+    }
   }
-  out.target(target);
+  if (!target.empty()) out.target(target);
   if (server_fate == ConnFate::tunnel) {
     out.set(http::field::upgrade, m[http::field::upgrade]);
     out.set(http::field::connection, "upgrade");

@@ -58,7 +58,7 @@ asio::awaitable<void> accept_loop(Worker& w, tcp::acceptor& acc) {
       if (!acc.is_open() || w.stopping) co_return;
       continue;  // EMFILE and friends: the next accept may succeed
     }
-    asio::co_spawn(w.ioc, run_client_session(w, std::move(socket)), report_crash);
+    start_client_session(w, std::move(socket));
   }
 }
 

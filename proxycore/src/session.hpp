@@ -9,6 +9,7 @@
 namespace satlink::proxycore::detail {
 
 struct ClientConn {
+  explicit ClientConn(Worker& worker) : w(worker) {}
   Worker& w;
   std::shared_ptr<Stream> stream;
   beast::flat_buffer buffer;
@@ -19,10 +20,11 @@ struct ClientConn {
   ServerRuntime* last_server = nullptr;
   bool idle = false;  // waiting for the next request with nothing received
   ServerConn* current_server = nullptr;  // during an exchange (closed on a forced stop)
+  bool tls_done = false;
 };
 
-// Serves the connection until it closes.
-asio::awaitable<void> run_client_session(Worker& w, tcp::socket socket);
+// Takes over an accepted connection and serves it until it closes.
+void start_client_session(Worker& w, tcp::socket socket);
 
 // Forwards one parsed request and relays its response. Returns what becomes of the client
 // connection. Fills the access record.

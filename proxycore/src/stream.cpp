@@ -2,11 +2,12 @@
 
 namespace satlink::proxycore::detail {
 
-Stream::Stream(tcp::socket socket, asio::ssl::context* tls) : timer_(socket.get_executor()) {
+Stream::Stream(tcp::socket socket, asio::ssl::context* tls)
+    : plain_(socket.get_executor()), timer_(socket.get_executor()) {
   if (tls)
-    tls_.emplace(std::move(socket), *tls);
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket), *tls);
   else
-    plain_.emplace(std::move(socket));
+    plain_ = std::move(socket);
 }
 
 Stream::~Stream() = default;

@@ -31,18 +31,18 @@ class Stream : public std::enable_shared_from_this<Stream> {
   ~Stream();
 
   executor_type get_executor() { return socket().get_executor(); }
-  tcp::socket& socket() { return plain_ ? *plain_ : tls_->next_layer(); }
-  bool is_tls() const { return tls_.has_value(); }
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
+  bool is_tls() const { return tls_ != nullptr; }
   asio::ssl::stream<tcp::socket>& tls() { return *tls_; }
 
   template <class Buffers, class Token>
   auto async_read_some(const Buffers& b, Token&& token) {
-    if (plain_) return plain_->async_read_some(b, std::forward<Token>(token));
+    if (!tls_) return plain_.async_read_some(b, std::forward<Token>(token));
     return tls_->async_read_some(b, std::forward<Token>(token));
   }
   template <class Buffers, class Token>
   auto async_write_some(const Buffers& b, Token&& token) {
-    if (plain_) return plain_->async_write_some(b, std::forward<Token>(token));
+    if (!tls_) return plain_.async_write_some(b, std::forward<Token>(token));
     return tls_->async_write_some(b, std::forward<Token>(token));
   }
 
@@ -59,8 +59,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
   Stream(tcp::socket socket, asio::ssl::context* tls);
   void start_wait();
 
-  std::optional<tcp::socket> plain_;
-  std::optional<asio::ssl::stream<tcp::socket>> tls_;
+  // Plain: the socket itself. TLS: the socket moves into the (large) TLS stream, allocated only
+  // then, so a plain idle connection stays small.
+  tcp::socket plain_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
   asio::steady_timer timer_;
   Clock::time_point deadline_ = Clock::time_point::max();
   std::uint32_t wait_gen_ = 0;

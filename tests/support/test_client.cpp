@@ -7,12 +7,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace satlink::test {
 
@@ -135,6 +137,83 @@ Response TestClient::read_response(bool head_request) {
     slot += slot.empty() ? std::string(f.value()) : ", " + std::string(f.value());
   }
   return r;
+}
+
+namespace {
+template <class Message>
+void copy_head(const Message& m, Response& r) {
+  r.status = static_cast<int>(m.result_int());
+  r.version = static_cast<int>(m.version());
+  for (const auto& f : m) {
+    std::string name(f.name_string());
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    auto& slot = r.headers[name];
+    slot += slot.empty() ? std::string(f.value()) : ", " + std::string(f.value());
+  }
+}
+}  // namespace
+
+Response TestClient::read_response_streaming(const BodySink& on_body, bool head_request) {
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);
+  parser.header_limit(1 << 20);
+  if (head_request) parser.skip(true);
+  std::vector<char> body(65536);
+  std::vector<char> buf(65536);
+  std::uint64_t offset = 0;
+  bool eof = false;
+  for (;;) {
+    if (!pending_.empty()) {
+      const bool give = parser.is_header_done();
+      if (give) {
+        parser.get().body().data = body.data();
+        parser.get().body().size = body.size();
+      }
+      boost::beast::error_code ec;
+      const auto used = parser.put(boost::asio::buffer(pending_), ec);
+      pending_.erase(0, used);
+      if (give) {
+        const std::size_t n = body.size() - parser.get().body().size;
+        if (n > 0 && on_body) on_body(offset, std::string_view(body.data(), n));
+        offset += n;
+      }
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec && ec != http::error::need_more)
+        throw std::runtime_error("bad response: " + ec.message());
+      if (parser.is_done()) break;
+      if (used > 0) continue;
+    }
+    if (eof) {
+      boost::beast::error_code ec;
+      parser.put_eof(ec);
+      if (ec || !parser.is_done()) throw std::runtime_error("connection closed mid-response");
+      break;
+    }
+    const std::size_t n = recv_some(buf.data(), buf.size());
+    if (n == 0)
+      eof = true;
+    else
+      pending_.append(buf.data(), n);
+  }
+  Response r;
+  r.chunked = parser.chunked();
+  copy_head(parser.get(), r);
+  return r;
+}
+
+std::string TestClient::read_exactly(std::size_t n) {
+  std::string out;
+  const std::size_t take = std::min(n, pending_.size());
+  out = pending_.substr(0, take);
+  pending_.erase(0, take);
+  char buf[65536];
+  while (out.size() < n) {
+    const std::size_t got = recv_some(buf, std::min(sizeof buf, n - out.size()));
+    if (got == 0) throw std::runtime_error("connection closed after " + std::to_string(out.size()) +
+                                           " of " + std::to_string(n) + " bytes");
+    out.append(buf, got);
+  }
+  return out;
 }
 
 std::string TestClient::read_until_close() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,6 +45,12 @@ class TestClient {
   void send(std::string_view bytes);
   // Reads one response (throws std::runtime_error on timeout, close or parse error).
   Response read_response(bool head_request = false);
+  // Reads one response without keeping its body: `on_body(offset, piece)` sees the body (after
+  // any de-chunking) piece by piece, so huge bodies need no memory. The returned body is empty.
+  using BodySink = std::function<void(std::uint64_t offset, std::string_view piece)>;
+  Response read_response_streaming(const BodySink& on_body, bool head_request = false);
+  // Reads exactly `n` raw bytes (e.g. through a tunnel); throws on timeout or close.
+  std::string read_exactly(std::size_t n);
   // Reads everything until the peer closes (throws on timeout).
   std::string read_until_close();
   // True when the peer closed the connection (EOF or reset) within the timeout.

@@ -41,6 +41,7 @@ struct TestOrigin::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::unique_ptr<asio::ssl::context> tls;
+  std::string cert_pem;
   std::thread accept_thread;
   mutable std::mutex mutex;
   std::condition_variable stopped_cv;
@@ -185,6 +186,7 @@ TestOrigin::TestOrigin(Handler handler, Options options) : impl_(std::make_uniqu
   if (options.tls) {
     impl_->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
     const auto pair = proxycore::generate_self_signed();
+    impl_->cert_pem = pair.cert;
     impl_->tls->use_certificate_chain(asio::buffer(pair.cert));
     impl_->tls->use_private_key(asio::buffer(pair.key), asio::ssl::context::pem);
     static const unsigned char sid[] = "origin";
@@ -236,6 +238,7 @@ std::uint64_t TestOrigin::bytes_received() const {
   for (const auto& r : impl_->received) total += r.body.size() + 1;
   return total;
 }
+std::string TestOrigin::certificate_pem() const { return impl_->cert_pem; }
 std::vector<OriginRequest> TestOrigin::received() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->received;

@@ -59,6 +59,8 @@ class TestOrigin {
   std::size_t tls_resumed() const;
   std::uint64_t bytes_received() const;
   std::vector<OriginRequest> received() const;
+  // The PEM certificate a TLS origin presents ("" without TLS), e.g. as a CA file for verify.
+  std::string certificate_pem() const;
   void stop();
 
  private:
