@@ -76,6 +76,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (check) {
+    try {
+      Proxy probe(loaded.config);  // TLS files, addresses, server names: what start would check
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "satlink-proxy: %s is not valid: %s\n", config_file.c_str(), e.what());
+      return 2;
+    }
     std::printf("%s: configuration OK\n", config_file.c_str());
     return 0;
   }

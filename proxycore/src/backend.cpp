@@ -64,12 +64,20 @@ std::shared_ptr<ServerConn> take_idle(Worker& w, ServerRuntime& s, const Acquire
   return nullptr;
 }
 
-void close_server_conn(Worker& w, ServerConn& c) {
-  if (!c.stream->is_open()) return;
-  c.stream->close();
+}  // namespace
+
+void close_server_conn(Worker& w, ServerConn& c, bool graceful) {
+  if (c.closed) return;  // counted once, whoever closed the stream first
+  c.closed = true;
+  if (graceful)
+    c.stream->close_gracefully();
+  else
+    c.stream->close();
   w.bump(&Counters::server_conns_open, -1);
   w.emit(EventKind::server_close, Side::server, c.id, 0, c.requests);
 }
+
+namespace {
 
 // Watches an idle pooled connection: the origin closing it, stray bytes, or the pool timeout
 // take it out of the pool.
@@ -274,7 +282,7 @@ void close_idle_pool(Worker& w) {
         c->in_pool = false;
         c->idle_timer.cancel();
         w.bump(&Counters::server_conns_idle, -1);
-        close_server_conn(w, *c);
+        close_server_conn(w, *c, false);  // its idle watcher's read is pending
       }
       for (auto* waiter : b->queue) waiter->timer.cancel();
       b->queue.clear();

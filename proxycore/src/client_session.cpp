@@ -177,13 +177,11 @@ void finish(const std::shared_ptr<ClientConn>& c) {
           if (sc->owner != c->id) return false;
           sc->in_pool = false;
           sc->idle_timer.cancel();
-          sc->stream->close();
           w.bump(&Counters::server_conns_idle, -1);
-          w.bump(&Counters::server_conns_open, -1);
-          w.emit(EventKind::server_close, Side::server, sc->id, 0, sc->requests);
+          close_server_conn(w, *sc, false);  // its idle watcher's read is pending
           return true;
         });
-  c->stream->close();
+  c->stream->close_gracefully();
   w.sessions.erase(c->id);
   w.bump(&Counters::client_conns_open, -1);
   w.emit(EventKind::client_close, Side::client, c->id, 0, c->served);

@@ -98,6 +98,12 @@ struct Proxy::Impl {
   }
 
   void bind_all() {
+    const auto& client = shared.config.client;
+    if (workers.size() > 1 && client.port != 0) {
+      // SO_REUSEPORT would quietly share the port with another process listening on it (a
+      // second daemon): a plain bind first proves nobody does.
+      make_acceptor(workers[0]->ioc, client.bind, client.port, false).close();
+    }
     for (std::size_t i = 0; i < workers.size(); ++i) {
       const auto p = i == 0 ? shared.config.client.port : port;
       acceptors.push_back(std::make_unique<tcp::acceptor>(

@@ -1,5 +1,10 @@
 #include "stream.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 namespace satlink::proxycore::detail {
 
 Stream::Stream(tcp::socket socket, asio::ssl::context* tls)
@@ -40,9 +45,36 @@ void Stream::start_wait() {
   });
 }
 
+namespace {
+// How long a closing TLS connection may take to write its close_notify.
+constexpr std::chrono::milliseconds kTlsCloseWait{250};
+}  // namespace
+
+void Stream::close_gracefully() {
+  if (closed_ || closing_) return;
+  if (!tls_) {
+    close();
+    return;
+  }
+  closing_ = true;
+  auto shutdown = [](std::shared_ptr<Stream> self) -> asio::awaitable<void> {
+    // Send our close_notify without waiting for the peer's (as HTTP servers do): OpenSSL is
+    // told the peer's already came, so SSL_shutdown completes once ours is written, and no
+    // EOF from a peer that just closes is taken for a fatal error that would kill the session.
+    SSL_set_shutdown(self->tls_->native_handle(), SSL_RECEIVED_SHUTDOWN);
+    self->arm(kTlsCloseWait);
+    co_await self->tls_->async_shutdown(asio::as_tuple(asio::use_awaitable));
+    self->close();
+  };
+  asio::co_spawn(get_executor(), shutdown(shared_from_this()), asio::detached);
+}
+
 void Stream::close() {
   if (closed_) return;
   closed_ = true;
+  // Without this, OpenSSL takes an unshut connection for a broken one and makes its session
+  // unresumable (both ours as a server and the one we hold for an origin).
+  if (tls_) SSL_set_shutdown(tls_->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   timer_.cancel();
   error_code ignored;
   socket().shutdown(tcp::socket::shutdown_both, ignored);

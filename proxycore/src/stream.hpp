@@ -51,9 +51,14 @@ class Stream : public std::enable_shared_from_this<Stream> {
   void disarm() { deadline_ = Clock::time_point::max(); }
   bool timed_out() const { return timed_out_; }
 
-  // Closes the socket and releases the deadline timer. Safe to call twice.
+  // Closes the socket and releases the deadline timer at once. Safe to call twice. A TLS
+  // session is marked as properly ended, so it stays resumable.
   void close();
-  bool is_open() { return socket().is_open(); }
+  // TLS: sends close_notify (and waits briefly for the peer's) before closing, so the peer can
+  // tell a complete message from a truncated one and may resume the session. Only when no
+  // other operation is pending on the stream. Plain TCP: close().
+  void close_gracefully();
+  bool is_open() { return !closed_ && !closing_ && socket().is_open(); }
 
  private:
   Stream(tcp::socket socket, asio::ssl::context* tls);
@@ -69,6 +74,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   bool waiting_ = false;
   bool timed_out_ = false;
   bool closed_ = false;
+  bool closing_ = false;
 };
 
 }  // namespace satlink::proxycore::detail

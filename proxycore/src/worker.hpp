@@ -49,6 +49,7 @@ struct ServerConn {
   std::uint64_t owner = 0;     // client connection that last used it
   std::uint32_t requests = 0;  // requests sent on it
   bool in_pool = false;
+  bool closed = false;  // counted out (gauge, server_close event)
   std::uint32_t idle_gen = 0;
   asio::steady_timer idle_timer;
 };
@@ -145,6 +146,9 @@ asio::awaitable<Lease> acquire(Worker& w, BackendRuntime& b, AcquireContext ctx)
 // Ends the lease: the connection returns to the idle pool when `keep` (and the pool has room),
 // else it closes. Hands the server slot to the first queued request, if any.
 void release(Worker& w, Lease& lease, bool keep);
+// Closes a server connection and counts it out, once. `graceful`: no operation is pending on
+// the stream, so TLS can send close_notify.
+void close_server_conn(Worker& w, ServerConn& c, bool graceful = true);
 // Closes every pooled connection and turns queued requests away (stop).
 void close_idle_pool(Worker& w);
 }  // namespace satlink::proxycore::detail

@@ -24,7 +24,12 @@ struct TestClient::Tls {
   SSL_CTX* ctx = nullptr;
   SSL* ssl = nullptr;
   ~Tls() {
-    if (ssl) SSL_free(ssl);
+    // A well-behaved client says close_notify: OpenSSL marks the session of a connection freed
+    // without it unresumable, and that session object is shared with later connections.
+    if (ssl) {
+      SSL_shutdown(ssl);
+      SSL_free(ssl);
+    }
     if (ctx) SSL_CTX_free(ctx);
   }
 };
