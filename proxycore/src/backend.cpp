@@ -3,7 +3,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/string.hpp>
 
@@ -13,7 +12,6 @@ namespace satlink::proxycore::detail {
 
 namespace {
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-using namespace asio::experimental::awaitable_operators;
 
 std::int64_t ms_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
@@ -55,9 +53,9 @@ std::shared_ptr<ServerConn> take_idle(Worker& w, ServerRuntime& s, const Acquire
     auto conn = *it;
     s.idle.erase(std::next(it).base());
     conn->in_pool = false;
-    conn->idle_timer.cancel();
     error_code ignored;
-    conn->stream->socket().cancel(ignored);  // ends the idle watcher's read
+    conn->stream->socket().cancel(ignored);  // ends the idle watcher's wait
+    conn->stream->disarm();
     w.bump(&Counters::server_conns_idle, -1);
     return conn;
   }
@@ -79,19 +77,34 @@ void close_server_conn(Worker& w, ServerConn& c, bool graceful) {
 
 namespace {
 
-// Watches an idle pooled connection: the origin closing it, stray bytes, or the pool timeout
-// take it out of the pool.
-asio::awaitable<void> watch_idle(Worker& w, std::shared_ptr<ServerConn> c, std::uint32_t gen) {
-  c->idle_timer.expires_after(w.config().timeouts.pool_idle);
-  char byte;
-  co_await (c->stream->async_read_some(asio::buffer(&byte, 1), use_nothrow) ||
-            c->idle_timer.async_wait(use_nothrow));
-  if (!c->in_pool || c->idle_gen != gen) co_return;  // taken for a request meanwhile
+void leave_pool_and_close(Worker& w, const std::shared_ptr<ServerConn>& c, std::uint32_t gen) {
+  if (!c->in_pool || c->idle_gen != gen) return;  // taken for a request meanwhile
   auto& idle = c->server->idle;
   idle.erase(std::find(idle.begin(), idle.end(), c));
   c->in_pool = false;
   w.bump(&Counters::server_conns_idle, -1);
   close_server_conn(w, *c);
+}
+
+// Watches an idle pooled connection: the origin closing it, stray bytes, or the pool timeout
+// (the stream's deadline, which cancels the wait) take it out of the pool. A plain connection
+// needs only a readiness wait; a TLS one reads, so that a late session ticket is consumed
+// instead of taken for the origin's close.
+void watch_idle(Worker& w, std::shared_ptr<ServerConn> c, std::uint32_t gen) {
+  c->stream->arm(w.config().timeouts.pool_idle);
+  if (!c->stream->is_tls()) {
+    auto& socket = c->stream->socket();
+    socket.async_wait(tcp::socket::wait_read,
+                      [&w, c = std::move(c), gen](error_code) { leave_pool_and_close(w, c, gen); });
+    return;
+  }
+  auto watch = [](Worker& wk, std::shared_ptr<ServerConn> conn,
+                  std::uint32_t g) -> asio::awaitable<void> {
+    char byte;
+    co_await conn->stream->async_read_some(asio::buffer(&byte, 1), use_nothrow);
+    leave_pool_and_close(wk, conn, g);
+  };
+  asio::co_spawn(w.ioc, watch(w, std::move(c), gen), asio::detached);
 }
 
 asio::awaitable<std::shared_ptr<ServerConn>> connect(Worker& w, ServerRuntime& s,
@@ -263,13 +276,14 @@ void release(Worker& w, Lease& lease, bool keep) {
     close_server_conn(w, *conn);
     return;
   }
+  conn->buffer.shrink_to_fit();  // empty: an idle connection holds no buffer
   conn->in_pool = true;
   const auto gen = ++conn->idle_gen;
   server.idle.push_back(conn);
   w.bump(&Counters::server_conns_idle);
   w.emit(EventKind::server_idle, Side::server, conn->id, 0,
          static_cast<std::int64_t>(server.idle.size()));
-  asio::co_spawn(w.ioc, watch_idle(w, conn, gen), asio::detached);
+  watch_idle(w, std::move(conn), gen);
 }
 
 // Closes every pooled connection (stop).
@@ -280,7 +294,6 @@ void close_idle_pool(Worker& w) {
         auto c = s->idle.back();
         s->idle.pop_back();
         c->in_pool = false;
-        c->idle_timer.cancel();
         w.bump(&Counters::server_conns_idle, -1);
         close_server_conn(w, *c, false);  // its idle watcher's read is pending
       }

@@ -176,7 +176,6 @@ void finish(const std::shared_ptr<ClientConn>& c) {
         std::erase_if(s->idle, [&](const std::shared_ptr<ServerConn>& sc) {
           if (sc->owner != c->id) return false;
           sc->in_pool = false;
-          sc->idle_timer.cancel();
           w.bump(&Counters::server_conns_idle, -1);
           close_server_conn(w, *sc, false);  // its idle watcher's read is pending
           return true;

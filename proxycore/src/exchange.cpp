@@ -16,7 +16,7 @@ namespace satlink::proxycore::detail {
 
 namespace {
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kChunk = 16384;
+constexpr std::size_t kChunk = 32768;  // a body moves in pieces of at most this size
 using namespace asio::experimental::awaitable_operators;
 
 std::int64_t ms_since(Clock::time_point t) {
@@ -49,6 +49,9 @@ asio::awaitable<Relay> relay_body(Stream& from, beast::flat_buffer& fbuf,
                                   std::uint64_t body_limit = 0) {
   Relay r;
   auto chunk = std::make_unique<char[]>(kChunk);
+  // Beast reads at most the buffer's free capacity: without room, a body moves in head-sized
+  // (8 KiB) reads and as many writes.
+  if (fbuf.capacity() - fbuf.size() < kChunk) fbuf.reserve(fbuf.size() + kChunk);
   auto& out = out_msg.body();
   do {
     std::size_t got = 0;

@@ -40,7 +40,7 @@ struct ServerRuntime;
 
 struct ServerConn {
   ServerConn(std::uint64_t id_, std::shared_ptr<Stream> s, ServerRuntime* srv)
-      : id(id_), stream(std::move(s)), server(srv), idle_timer(stream->get_executor()) {}
+      : id(id_), stream(std::move(s)), server(srv) {}
   void limit_buffer(std::size_t max_header) { buffer.max_size(max_header + kBodyReadRoom); }
   std::uint64_t id;
   std::shared_ptr<Stream> stream;
@@ -50,8 +50,7 @@ struct ServerConn {
   std::uint32_t requests = 0;  // requests sent on it
   bool in_pool = false;
   bool closed = false;  // counted out (gauge, server_close event)
-  std::uint32_t idle_gen = 0;
-  asio::steady_timer idle_timer;
+  std::uint32_t idle_gen = 0;  // which stay in the pool an idle watcher belongs to
 };
 
 struct QueueWaiter {
