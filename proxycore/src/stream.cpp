@@ -77,8 +77,7 @@ void Stream::close() {
   if (tls_) SSL_set_shutdown(tls_->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   timer_.cancel();
   error_code ignored;
-  socket().shutdown(tcp::socket::shutdown_both, ignored);
-  socket().close(ignored);
+  socket().close(ignored);  // no shutdown() first: close says FIN by itself, one syscall less
 }
 
 }  // namespace satlink::proxycore::detail
