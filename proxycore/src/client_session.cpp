@@ -48,18 +48,20 @@ asio::awaitable<bool> tls_handshake(ClientConn& c) {
 }
 
 // Lingering close after an error response: closing a socket with unread input makes the kernel
-// send a reset, and the client may lose the response it has not read yet. So: half-close, then
-// drain (bounded in bytes and time) until the client closes too.
+// send a reset, and the client may lose the response it has not read yet. So, when input is
+// left: half-close, then drain (bounded in bytes and time) until the client closes too.
 asio::awaitable<void> linger(ClientConn& c) {
   if (c.stream->is_tls()) co_return;
-  error_code ignored;
-  c.stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+  error_code ec;
+  auto& socket = c.stream->socket();
+  if (c.buffer.size() == 0 && socket.available(ec) == 0) co_return;  // nothing to reset over
+  c.buffer.clear();
+  socket.shutdown(tcp::socket::shutdown_send, ec);
   c.stream->arm(std::chrono::milliseconds(1000));
   char sink[4096];
   for (std::size_t total = 0; total < 256 * 1024;) {
-    c.buffer.clear();
-    auto [ec, n] = co_await c.stream->socket().async_read_some(asio::buffer(sink), use_nothrow);
-    if (ec) break;
+    auto [rec, n] = co_await socket.async_read_some(asio::buffer(sink), use_nothrow);
+    if (rec) break;
     total += n;
   }
   c.stream->disarm();

@@ -11,6 +11,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -27,7 +28,7 @@ struct TestClient::Tls {
     // A well-behaved client says close_notify: OpenSSL marks the session of a connection freed
     // without it unresumable, and that session object is shared with later connections.
     if (ssl) {
-      SSL_shutdown(ssl);
+      if (!(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN)) SSL_shutdown(ssl);
       SSL_free(ssl);
     }
     if (ctx) SSL_CTX_free(ctx);
@@ -35,6 +36,8 @@ struct TestClient::Tls {
 };
 
 TestClient::TestClient(std::uint16_t port, ClientOptions options) : options_(options) {
+  // A write to a connection the proxy closed must fail the test, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) throw std::runtime_error("socket failed");
   timeval tv{options_.timeout_ms / 1000, (options_.timeout_ms % 1000) * 1000};
@@ -227,7 +230,10 @@ std::string TestClient::read_until_close() {
   char buf[65536];
   for (;;) {
     const std::size_t n = recv_some(buf, sizeof buf);
-    if (n == 0) return out;
+    if (n == 0) {
+      shutdown_send();  // as a browser does on EOF: the proxy's lingering close ends at once
+      return out;
+    }
     out.append(buf, n);
   }
 }
@@ -236,13 +242,19 @@ bool TestClient::peer_closed() {
   if (!pending_.empty()) return false;
   char c;
   try {
-    return recv_some(&c, 1) == 0;
+    if (recv_some(&c, 1) != 0) return false;
+    shutdown_send();  // as a browser does on EOF
+    return true;
   } catch (const std::exception&) {
     return false;  // timed out: still open
   }
 }
 
-void TestClient::shutdown_send() { ::shutdown(fd_, SHUT_WR); }
+void TestClient::shutdown_send() {
+  if (tls_ && tls_->ssl && !(SSL_get_shutdown(tls_->ssl) & SSL_SENT_SHUTDOWN))
+    SSL_shutdown(tls_->ssl);  // close_notify before the TCP half-close
+  ::shutdown(fd_, SHUT_WR);
+}
 
 SSL_SESSION* TestClient::tls_session() const {
   return tls_ ? SSL_get1_session(tls_->ssl) : nullptr;
