@@ -8,7 +8,7 @@ namespace satlink::proxycore::detail {
 
 namespace {
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadChunk = 8192;
+constexpr std::size_t kReadChunk = 32768;  // a head read also takes what body came with it
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
