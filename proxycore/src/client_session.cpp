@@ -80,7 +80,8 @@ asio::awaitable<bool> serve_one(ClientConn& c) {
   const auto idle_timeout =
       c.served == 0 ? cfg.timeouts.http_request : cfg.timeouts.http_keep_alive;
   const HeadRead head = co_await read_head(*c.stream, c.buffer, cfg.client.max_header_bytes,
-                                           idle_timeout, cfg.timeouts.http_request);
+                                           idle_timeout, cfg.timeouts.http_request,
+                                           kRequestReadSize);
   c.idle = false;
   if (head.status == HeadStatus::closed || head.status == HeadStatus::idle_timeout ||
       head.status == HeadStatus::io_error || (w.stopping && head.status != HeadStatus::ok))

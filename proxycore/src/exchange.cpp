@@ -268,7 +268,7 @@ asio::awaitable<Exchange::Step> Exchange::read_response() {
   const auto limit = cfg_.server.max_header_bytes;
   for (bool first = true;; first = false) {
     const HeadRead h = co_await read_head(*sc.stream, sc.buffer, limit, cfg_.timeouts.server,
-                                          cfg_.timeouts.server);
+                                          cfg_.timeouts.server, kResponseReadSize);
     switch (h.status) {
       case HeadStatus::ok: break;
       case HeadStatus::closed:

@@ -8,7 +8,6 @@ namespace satlink::proxycore::detail {
 
 namespace {
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadChunk = 32768;  // a head read also takes what body came with it
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -122,7 +121,8 @@ bool head_bytes_are_strict(std::string_view head) {
 }
 
 awaitable<HeadRead> read_head(Stream& s, beast::flat_buffer& buf, std::size_t limit,
-                              std::chrono::milliseconds idle, std::chrono::milliseconds head) {
+                              std::chrono::milliseconds idle, std::chrono::milliseconds head,
+                              std::size_t read_size) {
   HeadRead r;
   std::size_t scanned = 0;
   bool have_first = buf.size() > 0;
@@ -151,7 +151,7 @@ awaitable<HeadRead> read_head(Stream& s, beast::flat_buffer& buf, std::size_t li
       co_return r;
     }
     scanned = data.size() >= 3 ? data.size() - 3 : 0;
-    auto [ec, n] = co_await s.async_read_some(buf.prepare(kReadChunk), use_nothrow);
+    auto [ec, n] = co_await s.async_read_some(buf.prepare(read_size), use_nothrow);
     buf.commit(n);
     if (n > 0 && !have_first) {
       have_first = true;

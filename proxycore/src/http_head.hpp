@@ -40,9 +40,14 @@ struct HeadRead {
 };
 
 // Reads until the buffer holds a complete head ("\r\n\r\n"). Waits up to `idle` for the first
-// byte and then up to `head` for the rest.
+// byte and then up to `head` for the rest. `read_size`: bytes asked of each read. Requests are
+// small and many idle clients must stay cheap (4 KiB); a response read also takes the body
+// that came with its head, which then leaves in the same write (32 KiB).
+inline constexpr std::size_t kRequestReadSize = 4096;
+inline constexpr std::size_t kResponseReadSize = 32768;
 awaitable<HeadRead> read_head(Stream& s, beast::flat_buffer& buf, std::size_t limit,
-                              std::chrono::milliseconds idle, std::chrono::milliseconds head);
+                              std::chrono::milliseconds idle, std::chrono::milliseconds head,
+                              std::size_t read_size);
 
 // Scans a complete head for what Beast tolerates but a proxy must not (request smuggling
 // vectors): a CR not followed by LF, an LF not preceded by CR, obs-fold continuation lines.

@@ -144,7 +144,7 @@ struct Proxy::Impl {
       auto stream = Stream::make(std::move(socket), nullptr);
       beast::flat_buffer buf;
       const auto t = std::chrono::milliseconds(2000);
-      const HeadRead h = co_await read_head(*stream, buf, 8192, t, t);
+      const HeadRead h = co_await read_head(*stream, buf, 8192, t, t, kRequestReadSize);
       if (h.status == HeadStatus::ok) {
         const std::string_view head(static_cast<const char*>(buf.data().data()), h.size);
         const std::string reply = stats_reply(head.substr(0, head.find("\r\n") + 1), counters());
