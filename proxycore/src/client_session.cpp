@@ -160,15 +160,16 @@ asio::awaitable<void> send_error(ClientConn& c, ErrorKind kind, std::uint64_t re
   if (!ec) co_await linger(c);
 }
 
-namespace {
 void report_crash(std::exception_ptr e) {
   if (!e) return;
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
-    std::fprintf(stderr, "satlink-proxy: session ended by an exception: %s\n", ex.what());
+    std::fprintf(stderr, "satlink-proxy: a coroutine ended by an exception: %s\n", ex.what());
   }
 }
+
+namespace {
 
 void finish(const std::shared_ptr<ClientConn>& c) {
   auto& w = c->w;

@@ -23,14 +23,6 @@ using namespace detail;
 namespace {
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-void report_crash(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    std::fprintf(stderr, "satlink-proxy: session ended by an exception: %s\n", ex.what());
-  }
-}
 
 tcp::acceptor make_acceptor(asio::io_context& ioc, const std::string& bind, std::uint16_t port,
                             bool reuse_port) {

@@ -23,6 +23,10 @@ struct ClientConn {
   bool tls_done = false;
 };
 
+// Completion handler for co_spawn: an exception that ends a coroutine is reported on stderr
+// (expected errors are values; this is for the unexpected).
+void report_crash(std::exception_ptr e);
+
 // Takes over an accepted connection and serves it until it closes.
 void start_client_session(Worker& w, tcp::socket socket);
 
