@@ -21,16 +21,21 @@ proxycore::ServerConfig server(const char* name, std::uint16_t port, std::uint32
   return s;
 }
 
-ProxyConfig two_servers(std::uint16_t a, std::uint16_t b, Balance balance) {
+ProxyConfig one_backend(std::vector<proxycore::ServerConfig> servers,
+                        Balance balance = Balance::roundrobin) {
   ProxyConfig c;
   c.client.port = 0;
   c.timeouts.grace = std::chrono::milliseconds(500);
   proxycore::BackendConfig be;
   be.name = "app";
   be.balance = balance;
-  be.servers = {server("a", a), server("b", b)};
+  be.servers = std::move(servers);
   c.backends.push_back(be);
   return c;
+}
+
+ProxyConfig two_servers(std::uint16_t a, std::uint16_t b, Balance balance) {
+  return one_backend({server("a", a), server("b", b)}, balance);
 }
 
 // A port nothing listens on: bound, then closed.
@@ -108,14 +113,8 @@ TEST(ProxyBalancing, MaxconnQueuesThenTimesOutWith503) {
     released.wait();
     return OriginReply{};
   });
-  ProxyConfig c;
-  c.client.port = 0;
+  ProxyConfig c = one_backend({server("a", a.port(), 1)});
   c.timeouts.queue = std::chrono::milliseconds(100);
-  c.timeouts.grace = std::chrono::milliseconds(500);
-  proxycore::BackendConfig be;
-  be.name = "app";
-  be.servers = {server("a", a.port(), 1)};
-  c.backends.push_back(be);
   Running r(c);
   TestClient first(r.proxy.port());
   first.send(get("/1"));
@@ -138,14 +137,7 @@ TEST(ProxyBalancing, QueuedRequestGetsTheFreedSlot) {
     if (req.target == "/1") released.wait();
     return OriginReply{};
   });
-  ProxyConfig c;
-  c.client.port = 0;
-  c.timeouts.grace = std::chrono::milliseconds(500);
-  proxycore::BackendConfig be;
-  be.name = "app";
-  be.servers = {server("a", a.port(), 1)};
-  c.backends.push_back(be);
-  Running r(c);
+  Running r(one_backend({server("a", a.port(), 1)}));
   TestClient first(r.proxy.port());
   first.send(get("/1"));
   ASSERT_TRUE(r.sink.wait_for(proxycore::EventKind::request_sent, proxycore::Side::server, 1));
@@ -166,14 +158,8 @@ TEST(ProxyBalancing, FullQueueAnswers503AtOnce) {
     released.wait();
     return OriginReply{};
   });
-  ProxyConfig c;
-  c.client.port = 0;
-  c.timeouts.grace = std::chrono::milliseconds(500);
-  proxycore::BackendConfig be;
-  be.name = "app";
-  be.queue_limit = 0;
-  be.servers = {server("a", a.port(), 1)};
-  c.backends.push_back(be);
+  ProxyConfig c = one_backend({server("a", a.port(), 1)});
+  c.backends[0].queue_limit = 0;
   Running r(c);
   TestClient first(r.proxy.port());
   first.send(get("/1"));
