@@ -1,0 +1,96 @@
+// The one event log of a testbed: every component (links, proxy, origin, replay client) appends
+// timestamped events here; metrics are computed from it and from nothing else.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <condition_variable>
+#include <string_view>
+#include <vector>
+
+#include "satlink/proxycore/events.hpp"
+
+namespace satlink::simulator {
+
+// Steady clock in nanoseconds: the time base of every event (the proxy core uses the same).
+std::int64_t now_ns();
+
+enum class Component : std::uint8_t { client, client_link, proxy, server_link, origin };
+
+// Link events. dir: 0 = uplink (client to target), 1 = downlink (target to client).
+enum class LinkEvent : std::uint8_t {
+  accept,          // a connection arrived at the link; a = its local port at the far side (0)
+  setup_start,     // the emulated handshake starts (t = accept time)
+  setup_end,       // client-to-target bytes may leave from now on (t = the release time)
+  target_connect,  // the onward connection is opened (when the SYN would arrive); a = 0 ok, else errno-like code
+  chunk_in,        // bytes read from the sender: a = bytes, b = planned release (ns), c = bottleneck queue bytes
+  chunk_out,       // bytes written to the receiver: a = bytes, b = planned release (ns), c = its arrival (ns)
+  loss,            // a = segments lost in one loss event, b = retransmission delay (ns)
+  fin,             // half-close delivered (t = delivery)
+  reset,           // reset delivered
+  close,           // both directions done; a = bytes up, b = bytes down
+  config_change,   // parameters changed live; a = uplink delay (us), b = downlink delay (us)
+};
+
+// Origin events.
+enum class OriginEvent : std::uint8_t {
+  accept,               // a = open connections now
+  tls_handshake_start,
+  tls_handshake_end,    // a = 1 resumed, 0 full, -1 failed
+  request,              // request head received; request = 1-based index on the connection
+  response_start,       // after think time: response head about to be written; a = status
+  response_end,         // a = body bytes
+  idle,                 // waiting for the next request (keep-alive)
+  close,                // a = requests served; b = reason (OriginCloseReason)
+  occupancy,            // a = active connections, b = idle connections, c = estimated memory bytes
+};
+
+struct LogEvent {
+  std::int64_t t_ns = 0;
+  Component component{};
+  std::uint8_t kind = 0;  // LinkEvent, OriginEvent or proxycore::EventKind, by component
+  std::uint8_t dir = 0;   // link direction, or proxycore::Side for the proxy
+  std::uint64_t conn = 0;
+  std::uint64_t request = 0;
+  std::int64_t a = 0, b = 0, c = 0;
+
+  bool is(LinkEvent k) const {
+    return (component == Component::client_link || component == Component::server_link) &&
+           kind == static_cast<std::uint8_t>(k);
+  }
+  bool is(OriginEvent k) const {
+    return component == Component::origin && kind == static_cast<std::uint8_t>(k);
+  }
+  bool is(proxycore::EventKind k) const {
+    return component == Component::proxy && kind == static_cast<std::uint8_t>(k);
+  }
+};
+
+std::string_view to_string(Component c);
+std::string_view to_string(LinkEvent k);
+std::string_view to_string(OriginEvent k);
+std::string_view kind_name(const LogEvent& e);  // the kind's name for its component
+
+// Thread-safe, append-only. Components hold a pointer; a null log costs one branch.
+class EventLog {
+ public:
+  void add(const LogEvent& e);
+  std::vector<LogEvent> events() const;  // a copy, in the order of arrival
+  std::size_t size() const;
+  void clear();
+  // Blocks until pred holds on the events (checked at each add) or the timeout passes.
+  bool wait_for(const std::function<bool(const std::vector<LogEvent>&)>& pred,
+                std::chrono::milliseconds timeout) const;
+  // An adapter the proxy core reports through: its events land here as Component::proxy.
+  std::unique_ptr<proxycore::EventSink> proxy_sink();
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  std::vector<LogEvent> events_;
+};
+
+}  // namespace satlink::simulator
