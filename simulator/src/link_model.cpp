@@ -66,6 +66,7 @@ std::uint64_t Window::take(std::int64_t& t, std::uint64_t want, const DirectionP
     sent_in_round = 0;
     ++rounds;
   };
+  if (cwnd != 0) t = std::max(t, last_send_ns);  // a sender sends its bytes in order
   if (cwnd == 0 || (p.slow_start.restart_after_idle && t - last_send_ns > p.rto_ns())) {
     new_round(true);
   } else if (t >= round_start_ns + p.rtt_ns) {
@@ -83,14 +84,13 @@ std::uint64_t Window::take(std::int64_t& t, std::uint64_t want, const DirectionP
 
 namespace {
 
-// Segment by segment: each run of lost segments is one retransmission, one extra delay.
+// Segment by segment. The losses of one piece (bytes that leave together) are recovered
+// together, as SACK recovery does within one window: one retransmission delay per piece.
 LossEvent draw_losses(std::uint64_t bytes, const DirectionParams& p, Flow& flow) {
   LossEvent out;
   const Loss& loss = p.loss;
   if (loss.rate <= 0 && loss.burst_enter <= 0) return out;
   const std::uint64_t segments = (bytes + p.mss - 1) / p.mss;
-  bool previous_lost = false;
-  std::uint32_t runs = 0;
   for (std::uint64_t i = 0; i < segments; ++i) {
     bool lost;
     if (flow.in_burst) {
@@ -100,13 +100,9 @@ LossEvent draw_losses(std::uint64_t bytes, const DirectionParams& p, Flow& flow)
       lost = flow.rng.uniform01() < loss.rate;
       if (loss.burst_enter > 0 && flow.rng.uniform01() < loss.burst_enter) flow.in_burst = true;
     }
-    if (lost) {
-      ++out.segments;
-      if (!previous_lost) ++runs;
-    }
-    previous_lost = lost;
+    if (lost) ++out.segments;
   }
-  out.delay_ns = runs * p.retransmit_ns();
+  if (out.segments > 0) out.delay_ns = p.retransmit_ns();
   return out;
 }
 
