@@ -51,13 +51,47 @@ std::string_view to_string(OriginEvent k) {
   return "?";
 }
 
+std::string_view to_string(ClientEvent k) {
+  switch (k) {
+    case ClientEvent::page_start: return "page_start";
+    case ClientEvent::page_end: return "page_end";
+    case ClientEvent::request_queued: return "request_queued";
+    case ClientEvent::connect_start: return "connect_start";
+    case ClientEvent::connect_end: return "connect_end";
+    case ClientEvent::tls_start: return "tls_start";
+    case ClientEvent::tls_end: return "tls_end";
+    case ClientEvent::request_start: return "request_start";
+    case ClientEvent::request_sent: return "request_sent";
+    case ClientEvent::response_start: return "response_start";
+    case ClientEvent::response_end: return "response_end";
+    case ClientEvent::error: return "error";
+    case ClientEvent::close: return "close";
+  }
+  return "?";
+}
+
+std::string_view to_string(ClientError k) {
+  switch (k) {
+    case ClientError::none: return "none";
+    case ClientError::connect_failed: return "connect_failed";
+    case ClientError::tls_failed: return "tls_failed";
+    case ClientError::io_error: return "io_error";
+    case ClientError::bad_response: return "bad_response";
+    case ClientError::wrong_body: return "wrong_body";
+    case ClientError::http_status: return "http_status";
+    case ClientError::timeout: return "timeout";
+    case ClientError::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
 std::string_view kind_name(const LogEvent& e) {
   switch (e.component) {
     case Component::client_link:
     case Component::server_link: return to_string(static_cast<LinkEvent>(e.kind));
     case Component::origin: return to_string(static_cast<OriginEvent>(e.kind));
     case Component::proxy: return proxycore::to_string(static_cast<proxycore::EventKind>(e.kind));
-    case Component::client: return "client";
+    case Component::client: return to_string(static_cast<ClientEvent>(e.kind));
   }
   return "?";
 }

@@ -48,10 +48,42 @@ enum class OriginEvent : std::uint8_t {
   occupancy,            // a = active connections, b = idle connections, c = estimated memory bytes
 };
 
+// Replay client (browser) events. conn = client connection id, request = request id (both
+// unique within one replay); ids start at 1.
+enum class ClientEvent : std::uint8_t {
+  page_start,      // a user starts loading the page; a = user (0-based)
+  page_end,        // the last byte of the last resource (or the failure); a = user, b = 1 ok, 0 failed
+  request_queued,  // the browser wants a URL (the page at page_start, resources when the HTML
+                   // is parsed); a = resource index (0 = the page, i = i-th URL of the HTML), b = user
+  connect_start,   // a = user, request = the request that needs the connection
+  connect_end,     // a = 0 ok, else an error code
+  tls_start,
+  tls_end,         // a = 1 resumed, 0 full, -1 failed
+  request_start,   // first request byte written; a = 1 on a reused connection, else 0
+  request_sent,    // last request byte written
+  response_start,  // first response byte read
+  response_end,    // last byte read; a = status, b = body bytes, c = 1 checksum ok, 0 wrong
+  error,           // the request failed; a = ClientError
+  close,           // the connection closed; a = requests it carried
+};
+
+// Why a replayed request failed.
+enum class ClientError : std::uint8_t {
+  none,
+  connect_failed,
+  tls_failed,
+  io_error,         // reset or EOF mid-response
+  bad_response,     // unparseable HTTP
+  wrong_body,       // size or checksum differs from the origin's X-Satlink-Checksum
+  http_status,      // status >= 400
+  timeout,
+  cancelled,
+};
+
 struct LogEvent {
   std::int64_t t_ns = 0;
   Component component{};
-  std::uint8_t kind = 0;  // LinkEvent, OriginEvent or proxycore::EventKind, by component
+  std::uint8_t kind = 0;  // LinkEvent, OriginEvent, ClientEvent or proxycore::EventKind
   std::uint8_t dir = 0;   // link direction, or proxycore::Side for the proxy
   std::uint64_t conn = 0;
   std::uint64_t request = 0;
@@ -64,6 +96,9 @@ struct LogEvent {
   bool is(OriginEvent k) const {
     return component == Component::origin && kind == static_cast<std::uint8_t>(k);
   }
+  bool is(ClientEvent k) const {
+    return component == Component::client && kind == static_cast<std::uint8_t>(k);
+  }
   bool is(proxycore::EventKind k) const {
     return component == Component::proxy && kind == static_cast<std::uint8_t>(k);
   }
@@ -72,6 +107,8 @@ struct LogEvent {
 std::string_view to_string(Component c);
 std::string_view to_string(LinkEvent k);
 std::string_view to_string(OriginEvent k);
+std::string_view to_string(ClientEvent k);
+std::string_view to_string(ClientError k);
 std::string_view kind_name(const LogEvent& e);  // the kind's name for its component
 
 // Thread-safe, append-only. Components hold a pointer; a null log costs one branch.
