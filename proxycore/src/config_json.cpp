@@ -6,10 +6,50 @@
 // so the three cannot drift apart and proxy_config_to_json always round-trips.
 #include "satlink/proxycore/config_json.hpp"
 
-#include "config_json_reader.hpp"
+#include <map>
+#include <set>
+
+#include "satlink/proxycore/json_reader.hpp"
 
 namespace satlink::proxycore {
 namespace config_json_detail {
+
+using namespace json_reader;
+
+constexpr std::uint64_t kMinHeader = 1024;
+constexpr std::uint64_t kMaxHeader = 1024 * 1024;
+constexpr std::array kReusePolicies{ReusePolicy::never, ReusePolicy::safe, ReusePolicy::always};
+constexpr std::array kBalances{Balance::roundrobin, Balance::leastconn};
+constexpr std::array kTlsVersions{TlsVersion::any, TlsVersion::v1_2, TlsVersion::v1_3};
+
+template <auto M>
+constexpr Field<StructOf<M>> millis(std::string_view key) {
+  return {key,
+          [](Reader& r, const json& v, StructOf<M>& s) {
+            if (auto n = r.integer(v, 1, kMaxTimeoutMs))
+              s.*M = Millis(static_cast<Millis::rep>(*n));
+          },
+          [](const StructOf<M>& s) { return json((s.*M).count()); }};
+}
+
+// The proxy's own structure: backends with unique names, routes that name them.
+class ProxyReader : public Reader {
+ public:
+  using Reader::Reader;
+  void read_root(const json& root, ProxyConfig& c);
+
+ private:
+  void read_backends(const json& root, ProxyConfig& c);
+  void read_backend(const json& v, BackendConfig& b);
+  void read_servers(const json& v, BackendConfig& b);
+  void read_routes(const json& v, ProxyConfig& c);
+  void check_backend_exists(const std::string& name) {
+    if (backend_names_ && !backend_names_->contains(name)) fail("unknown backend " + quote(name));
+  }
+  // Names of the backends read; absent when "backends" or a backend's name was unusable, so that
+  // one mistake does not also flag every route.
+  std::optional<std::set<std::string>> backend_names_;
+};
 
 // The two sides share TlsSettings but not its meaning, so each accepts only its own keys.
 constexpr std::array kClientTls{
@@ -76,7 +116,7 @@ constexpr std::array kBackend{
     choice<&BackendConfig::balance, kBalances>("balance"),
     number<&BackendConfig::queue_limit, 0, kMaxU32>("queue_limit"),
     nested<&BackendConfig::tls, kBackendTls>("tls"),
-};  // + "servers", read by Reader::read_servers
+};  // + "servers", read by ProxyReader::read_servers
 constexpr std::array kRoute{
     text<&Route::host>("host"),
     text<&Route::path_prefix>("path_prefix"),
@@ -95,9 +135,9 @@ constexpr std::array kRoot{
     text<&ProxyConfig::via_name, http_token>("via_name"),
     number<&ProxyConfig::threads, 1, 256>("threads"),
     nested<&ProxyConfig::stats, kStats>("stats"),
-};  // + "backends" and "routes", read by Reader::read_backends and Reader::read_routes
+};  // + "backends" and "routes", read by ProxyReader::read_backends and ::read_routes
 
-void Reader::read_root(const json& root, ProxyConfig& c) {
+void ProxyReader::read_root(const json& root, ProxyConfig& c) {
   if (!object(root, c, kRoot, {"backends", "routes"})) return;
   read_backends(root, c);
   field(root, "routes", [&](const json& v) { read_routes(v, c); });
@@ -106,7 +146,7 @@ void Reader::read_root(const json& root, ProxyConfig& c) {
   });
 }
 
-void Reader::read_backends(const json& root, ProxyConfig& c) {
+void ProxyReader::read_backends(const json& root, ProxyConfig& c) {
   Segment s = enter("backends");
   auto it = root.find("backends");
   if (it == root.end()) return fail("is required (an array of at least one backend)");
@@ -133,7 +173,7 @@ void Reader::read_backends(const json& root, ProxyConfig& c) {
   for (const auto& [name, index] : seen) backend_names_->insert(name);
 }
 
-void Reader::read_backend(const json& v, BackendConfig& b) {
+void ProxyReader::read_backend(const json& v, BackendConfig& b) {
   if (!object(v, b, kBackend, {"servers"})) return;
   for (std::string_view key : {"name", "servers"}) {
     if (v.contains(key)) continue;
@@ -143,7 +183,7 @@ void Reader::read_backend(const json& v, BackendConfig& b) {
   field(v, "servers", [&](const json& servers) { read_servers(servers, b); });
 }
 
-void Reader::read_servers(const json& v, BackendConfig& b) {
+void ProxyReader::read_servers(const json& v, BackendConfig& b) {
   std::map<std::string, std::size_t> seen;
   bool is_array = each(v, "servers", [&](const json& sv, std::size_t i) {
     ServerConfig server;
@@ -165,7 +205,7 @@ void Reader::read_servers(const json& v, BackendConfig& b) {
   if (is_array && v.empty()) fail("must contain at least one server");
 }
 
-void Reader::read_routes(const json& v, ProxyConfig& c) {
+void ProxyReader::read_routes(const json& v, ProxyConfig& c) {
   each(v, "routes", [&](const json& rv, std::size_t) {
     Route r;
     if (!object(rv, r, kRoute)) return;
@@ -180,27 +220,6 @@ void Reader::read_routes(const json& v, ProxyConfig& c) {
   });
 }
 
-// nlohmann's message carries "at line L, column C: detail"; the detail may quote raw input, so it
-// is cut short and reduced to printable ASCII.
-std::string parse_error_reason(const json::exception& e) {
-  std::string what = e.what();
-  std::string_view detail = what;
-  std::string reason = "invalid JSON";
-  std::size_t line = 0;
-  std::size_t column = 0;
-  std::size_t at = what.find(" at line ");
-  if (at != std::string::npos &&
-      std::sscanf(what.c_str() + at, " at line %zu, column %zu", &line, &column) == 2) {
-    reason += " at line " + std::to_string(line) + ", column " + std::to_string(column);
-    std::size_t colon = what.find(": ", at);
-    if (colon != std::string::npos) detail = detail.substr(colon + 2);
-  }
-  reason += ": ";
-  for (char c : detail.substr(0, kMaxParseDetailBytes)) reason += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (detail.size() > kMaxParseDetailBytes) reason += "...";
-  return reason;
-}
-
 }  // namespace config_json_detail
 
 using namespace config_json_detail;
@@ -208,7 +227,7 @@ using namespace config_json_detail;
 ConfigResult proxy_config_from_json(const json& j, const std::string& base_path) {
   ConfigResult result;
   try {
-    Reader(base_path, result.errors).read_root(j, result.config);
+    ProxyReader(base_path, result.errors).read_root(j, result.config);
   } catch (const json::exception& e) {
     // The reader checks every type before access, so this is a bug, but never the caller's crash.
     result.errors.push_back({base_path, std::string("internal error: ") + e.what()});
@@ -218,32 +237,8 @@ ConfigResult proxy_config_from_json(const json& j, const std::string& base_path)
 
 ConfigResult proxy_config_from_file(const std::string& file) {
   ConfigResult result;
-  auto fail = [&](std::string reason) {
-    result.errors.push_back({"", std::move(reason)});
-    return result;
-  };
-  std::FILE* f = std::fopen(file.c_str(), "rb");
-  if (f == nullptr)
-    return fail("cannot read " + file + ": " + std::generic_category().message(errno));
-  // Read in chunks rather than trusting a size from stat: pipes and /proc files report none.
-  std::string text;
-  std::array<char, 65536> chunk;
-  std::size_t n = 0;
-  while (text.size() <= kMaxFileBytes && (n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0) {
-    text.append(chunk.data(), n);
-  }
-  int read_errno = std::ferror(f) != 0 ? errno : 0;
-  std::fclose(f);
-  if (read_errno != 0)
-    return fail("cannot read " + file + ": " + std::generic_category().message(read_errno));
-  if (text.size() > kMaxFileBytes) return fail("cannot read " + file + ": larger than 16 MiB");
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    return fail(parse_error_reason(e));
-  }
-  return proxy_config_from_json(j);
+  if (auto j = read_json_file(file, result.errors)) return proxy_config_from_json(*j);
+  return result;
 }
 
 json proxy_config_to_json(const ProxyConfig& c) {
@@ -257,14 +252,6 @@ json proxy_config_to_json(const ProxyConfig& c) {
   json& routes = j["routes"] = json::array();
   for (const Route& r : c.routes) routes.push_back(write_object(r, kRoute));
   return j;
-}
-
-std::string format_errors(const std::vector<ConfigError>& errors) {
-  std::string out;
-  for (const ConfigError& e : errors) {
-    out += (e.path.empty() ? "(root)" : e.path) + ": " + e.reason + "\n";
-  }
-  return out;
 }
 
 }  // namespace satlink::proxycore

@@ -1,24 +1,23 @@
-// The machinery behind config_json.cpp: a Reader that carries the JSON path and the error list,
-// and field factories that make one table per struct drive reading, writing and the allowed
-// keys. Private to config_json.cpp (split out for size).
+// Reading JSON into structs with errors that name the JSON path and the reason, all errors at
+// once, unknown keys rejected: a Reader carries the path and the error list, and field tables
+// (one per struct) drive reading, writing and the allowed keys. Used by the proxy's config and
+// by the simulator's scenario files.
 #pragma once
-
-#include "satlink/proxycore/config_json.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstdio>
+#include <cstdint>
 #include <initializer_list>
 #include <limits>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
+#include <string>
 #include <string_view>
-#include <system_error>
+#include <vector>
 
-namespace satlink::proxycore::config_json_detail {
+#include "satlink/proxycore/config_json.hpp"
+
+namespace satlink::proxycore::json_reader {
 
 using nlohmann::json;
 
@@ -26,8 +25,6 @@ constexpr std::uint64_t kMaxPort = 65535;
 constexpr std::uint64_t kMaxU32 = std::numeric_limits<std::uint32_t>::max();
 constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint64_t kMaxTimeoutMs = 86'400'000;  // a day; anything longer is surely a typo
-constexpr std::uint64_t kMinHeader = 1024;
-constexpr std::uint64_t kMaxHeader = 1024 * 1024;
 constexpr std::size_t kMaxFileBytes = 16 * 1024 * 1024;
 // Values and keys are quoted back in messages; a hostile multi-megabyte string must not be.
 constexpr std::size_t kMaxQuotedBytes = 64;
@@ -35,10 +32,6 @@ constexpr std::size_t kMaxParseDetailBytes = 200;
 // Each error costs ~150 bytes, so a 16 MiB file of tiny unknown keys could otherwise turn into
 // gigabytes of messages. No hand-written configuration comes near this.
 constexpr std::size_t kMaxErrors = 1000;
-
-constexpr std::array kReusePolicies{ReusePolicy::never, ReusePolicy::safe, ReusePolicy::always};
-constexpr std::array kBalances{Balance::roundrobin, Balance::leastconn};
-constexpr std::array kTlsVersions{TlsVersion::any, TlsVersion::v1_2, TlsVersion::v1_3};
 
 // ASCII-only escaping, so control and bidi characters never reach a terminal or log raw.
 inline std::string quote(std::string_view s) {
@@ -54,6 +47,12 @@ inline std::string describe(const json& v) {
   if (v.is_string()) return quote(v.get_ref<const std::string&>());
   if (v.is_binary()) return "binary data";
   return v.dump();  // null, booleans and numbers are short by nature
+}
+
+inline std::string format_number(double d) {
+  std::string s = json(d).dump();
+  if (s.size() > 2 && s.ends_with(".0")) s.resize(s.size() - 2);
+  return s;
 }
 
 template <class Pred>
@@ -226,23 +225,23 @@ class Reader {
     return true;
   }
 
-  void read_root(const json& root, ProxyConfig& c);
-
- private:
-  void read_backends(const json& root, ProxyConfig& c);
-  void read_backend(const json& v, BackendConfig& b);
-  void read_servers(const json& v, BackendConfig& b);
-  void read_routes(const json& v, ProxyConfig& c);
-  void check_backend_exists(const std::string& name) {
-    if (backend_names_ && !backend_names_->contains(name)) fail("unknown backend " + quote(name));
+  // A number (integer or not) in lo..hi.
+  std::optional<double> real(const json& v, double lo, double hi) {
+    if (v.is_number()) {
+      const double d = v.get<double>();
+      if (d >= lo && d <= hi) return d;
+    }
+    fail("must be a number in " + format_number(lo) + ".." + format_number(hi) + ", got " +
+         describe(v));
+    return std::nullopt;
   }
 
+  const std::string& path() const { return path_; }
+
+ private:
   std::string path_;
   std::string base_path_;
   std::vector<ConfigError>& errors_;
-  // Names of the backends read; absent when "backends" or a backend's name was unusable, so that
-  // one mistake does not also flag every route.
-  std::optional<std::set<std::string>> backend_names_;
 };
 
 template <class S, std::size_t N>
@@ -289,14 +288,13 @@ constexpr Field<StructOf<M>> number(std::string_view key) {
           },
           [](const StructOf<M>& s) { return json(s.*M); }};
 }
-template <auto M>
-constexpr Field<StructOf<M>> millis(std::string_view key) {
+template <auto M, double Lo, double Hi>
+constexpr Field<StructOf<M>> decimal(std::string_view key) {
   return {key,
           [](Reader& r, const json& v, StructOf<M>& s) {
-            if (auto n = r.integer(v, 1, kMaxTimeoutMs))
-              s.*M = Millis(static_cast<Millis::rep>(*n));
+            if (auto d = r.real(v, Lo, Hi)) s.*M = static_cast<TypeOf<M>>(*d);
           },
-          [](const StructOf<M>& s) { return json((s.*M).count()); }};
+          [](const StructOf<M>& s) { return json(s.*M); }};
 }
 template <auto M, const auto& Values>
 constexpr Field<StructOf<M>> choice(std::string_view key) {
@@ -312,4 +310,8 @@ constexpr Field<StructOf<M>> nested(std::string_view key) {
           [](const StructOf<M>& s) { return write_object(s.*M, Fields); }};
 }
 
-}  // namespace satlink::proxycore::config_json_detail
+// nlohmann's parse error as "invalid JSON at line L, column C: detail", printable ASCII only.
+std::string parse_error_reason(const json::exception& e);
+// Reads and parses a file of at most 16 MiB; on failure returns null and appends one error.
+std::optional<json> read_json_file(const std::string& file, std::vector<ConfigError>& errors);
+}  // namespace satlink::proxycore::json_reader
