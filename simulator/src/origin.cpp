@@ -60,6 +60,8 @@ const OriginKeepAlivePreset* find_origin_keep_alive_preset(std::string_view name
   return nullptr;
 }
 
+std::string_view to_string(TlsVersion v) { return v == TlsVersion::v1_2 ? "1.2" : "1.3"; }
+
 std::string_view to_string(OriginCloseReason r) {
   switch (r) {
     case OriginCloseReason::peer_closed:

@@ -144,6 +144,13 @@ class Reader {
     }
   }
 
+  // An error found by another reader that already knows its full path.
+  void fail_at(std::string at, std::string reason) {
+    std::swap(path_, at);
+    fail(std::move(reason));
+    std::swap(path_, at);
+  }
+
   // Runs `fn` on obj[key] with the path extended by key; absent keys keep their defaults.
   template <class Fn>
   void field(const json& obj, std::string_view key, Fn&& fn) {

@@ -50,6 +50,7 @@ const OriginKeepAlivePreset* find_origin_keep_alive_preset(std::string_view name
 
 // The origin pins one version (minimum = maximum), so a trial measures exactly one handshake.
 enum class TlsVersion : std::uint8_t { v1_2, v1_3 };
+std::string_view to_string(TlsVersion v);  // "1.2", "1.3"
 
 // Why the origin closed a connection (the `b` of an OriginEvent::close).
 enum class OriginCloseReason : std::uint8_t {
