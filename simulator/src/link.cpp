@@ -139,6 +139,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
   tcp::socket client;
   tcp::socket target;
   Pipe up, down;
+  asio::steady_timer connect_timer{*link->strand};  // waits for the SYN's arrival
   bool connected = false;
   bool ended = false;
 
@@ -293,8 +294,8 @@ void Connection::start() {
 }
 
 awaitable<void> Connection::connect(std::int64_t connect_at) {
-  asio::steady_timer timer(*link->strand, at(connect_at));
-  co_await timer.async_wait(kUse);
+  connect_timer.expires_at(at(connect_at));
+  co_await connect_timer.async_wait(kUse);
   if (ended) co_return;
   if (link->closing) {  // still in set-up when the link closed: nothing to drain
     abort();
@@ -320,6 +321,7 @@ void Connection::finish() {
   boost::system::error_code ec;
   client.close(ec);
   target.close(ec);
+  connect_timer.cancel();
   for (Pipe* p : {&up, &down}) {
     p->done = true;
     p->writer_wake.cancel();

@@ -354,6 +354,23 @@ TEST(Link, AbortResetsEveryConnection) {
   bed.link->wait_closed();
 }
 
+TEST(Link, AbortDuringSetUpEndsAtOnce) {
+  Bed bed(config(2000, 2000, SetupModel::tcp), test::echo);
+  Socket s = bed.connect();
+  s.send("x");  // held for the emulated handshake, the onward connect not yet made
+  ASSERT_TRUE(bed.log.wait_for(
+      [](const auto& v) {
+        return std::any_of(v.begin(), v.end(),
+                           [](const LogEvent& e) { return e.is(LinkEvent::chunk_in); });
+      },
+      std::chrono::seconds(5)));
+  const std::int64_t t = now_ns();
+  bed.link->close(LinkClose::abort);
+  bed.link->wait_closed();
+  EXPECT_LT(now_ns() - t, 1000 * kMs);  // the SYN's timer does not hold the link open
+  EXPECT_EQ(s.recv_until_end(), ECONNRESET);
+}
+
 TEST(Link, EventsAccountForEveryByte) {
   Bed bed(config(5, 5, SetupModel::tcp), source(70'000));
   {
