@@ -396,10 +396,14 @@ Link::Link(LinkOptions options, EventLog* log)
 }
 
 Link::~Link() {
-  if (impl_->strand) {
-    close(LinkClose::abort);
-    if (impl_->thread.joinable()) impl_->thread.join();
-  }
+  if (!impl_->strand) return;
+  close(LinkClose::abort);
+  if (!impl_->thread.joinable()) return;
+  impl_->thread.join();
+  // If the thread had already run out of work, the abort is still queued on our io_context and
+  // holds the state that owns that io_context: run it so the cycle ends.
+  impl_->own_ioc->restart();
+  impl_->own_ioc->run();
 }
 
 void Link::start_on(asio::io_context& ioc) { impl_->bind(ioc.get_executor()); }
