@@ -56,14 +56,15 @@ enum class ClientEvent : std::uint8_t {
   request_queued,  // the browser wants a URL (the page at page_start, resources when the HTML
                    // is parsed); a = resource index (0 = the page, i = i-th URL of the HTML), b = user
   connect_start,   // a = user, request = the request that needs the connection
-  connect_end,     // a = 0 ok, else an error code
+  connect_end,     // after the TLS handshake when there is one; a = 0 ok, else an error code
   tls_start,
-  tls_end,         // a = 1 resumed, 0 full, -1 failed
+  tls_end,         // a = 1 resumed, 0 full, -1 failed; b = TLS version (0x0303, 0x0304)
   request_start,   // first request byte written; a = 1 on a reused connection, else 0
   request_sent,    // last request byte written
   response_start,  // first response byte read
-  response_end,    // last byte read; a = status, b = body bytes, c = 1 checksum ok, 0 wrong
-  error,           // the request failed; a = ClientError
+  response_end,    // last byte read; a = status, b = body bytes, c = 1 checksum ok, 0 wrong,
+                   // -1 no checksum header to verify
+  error,           // the request failed; a = ClientError; conn = 0 if it never had a connection
   close,           // the connection closed; a = requests it carried
 };
 
