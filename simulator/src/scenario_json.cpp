@@ -147,6 +147,7 @@ constexpr std::array kExperiment{
     number<&ExperimentSpec::seed, 0, kMaxU64>("seed"),
     number<&ExperimentSpec::parallelism, 0, 256>("parallelism"),
     decimal<&ExperimentSpec::trial_timeout_ms, 100.0, kMaxMs>("trial_timeout_ms"),
+    decimal<&ExperimentSpec::hold_ms, 0.0, kMaxMs>("hold_ms"),
 };  // + "modes" and "sweep"
 
 constexpr std::array kScenario{

@@ -79,6 +79,9 @@ struct ExperimentSpec {
   std::uint64_t seed = 1;
   std::uint32_t parallelism = 0;  // trials at once; 0 = automatic
   double trial_timeout_ms = 120000;
+  // After the page loads, keep the testbed up this long: idle keep-alive connections stay open
+  // (and cost the origin memory) until their timeouts, as they would in production.
+  double hold_ms = 0;
 };
 
 struct Scenario {
