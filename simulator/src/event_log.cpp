@@ -106,7 +106,7 @@ void EventLog::add(const LogEvent& e) {
 
 std::vector<LogEvent> EventLog::events() const {
   std::lock_guard lock(mutex_);
-  return events_;
+  return {events_.begin(), events_.end()};
 }
 
 std::size_t EventLog::size() const {
@@ -119,7 +119,7 @@ void EventLog::clear() {
   events_.clear();
 }
 
-bool EventLog::wait_for(const std::function<bool(const std::vector<LogEvent>&)>& pred,
+bool EventLog::wait_for(const std::function<bool(const EventList&)>& pred,
                         std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mutex_);
   return changed_.wait_for(lock, timeout, [&] { return pred(events_); });

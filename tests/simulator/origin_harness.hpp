@@ -61,7 +61,7 @@ struct Harness {
   }
   bool wait_count(OriginEvent kind, std::size_t n, std::chrono::milliseconds t = 5s) const {
     return log.wait_for(
-        [&](const std::vector<LogEvent>& v) {
+        [&](const auto& v) {
           return static_cast<std::size_t>(std::count_if(
                      v.begin(), v.end(), [&](const LogEvent& e) { return e.is(kind); })) >= n;
         },
@@ -70,7 +70,7 @@ struct Harness {
   // Until the latest occupancy event shows these counts (it follows its cause's event).
   bool wait_occupancy(std::int64_t active, std::int64_t idle) const {
     return log.wait_for(
-        [&](const std::vector<LogEvent>& v) {
+        [&](const auto& v) {
           for (auto it = v.rbegin(); it != v.rend(); ++it)
             if (it->is(OriginEvent::occupancy)) return it->a == active && it->b == idle;
           return false;
@@ -81,7 +81,7 @@ struct Harness {
   LogEvent close_of(std::uint64_t conn) const {
     LogEvent found;
     log.wait_for(
-        [&](const std::vector<LogEvent>& v) {
+        [&](const auto& v) {
           for (const auto& e : v)
             if (e.is(OriginEvent::close) && e.conn == conn) {
               found = e;

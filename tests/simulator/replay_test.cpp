@@ -258,13 +258,13 @@ TEST(Replay, RequestsPipelinedBehindAClosingResponseAreSentAgain) {
 
 // How the origin's connections ended, once all `n` have (their close events follow the client's).
 std::vector<OriginCloseReason> origin_closes(const Bed& bed, std::size_t n) {
-  auto closes = [](const std::vector<LogEvent>& v) {
+  auto closes = [](const auto& v) {
     std::vector<OriginCloseReason> out;
     for (const auto& e : v)
       if (e.is(OriginEvent::close)) out.push_back(static_cast<OriginCloseReason>(e.b));
     return out;
   };
-  bed.log.wait_for([&](const std::vector<LogEvent>& v) { return closes(v).size() >= n; }, 5s);
+  bed.log.wait_for([&](const auto& v) { return closes(v).size() >= n; }, 5s);
   return closes(bed.log.events());
 }
 
@@ -301,7 +301,7 @@ TEST(Replay, CancelEndsTheHoldAtOnce) {
   Replay replay(o, &bed.log);
   std::thread canceller([&] {
     bed.log.wait_for(
-        [&](const std::vector<LogEvent>& v) {
+        [&](const auto& v) {
           return std::any_of(v.begin(), v.end(),
                              [](const LogEvent& e) { return e.is(ClientEvent::page_end); });
         },
@@ -683,7 +683,7 @@ TEST(Replay, CancelFromAnotherThreadEndsTheLoadPromptly) {
   std::thread canceller([&] {
     // Once the resources are wanted: some on the wire, some waiting for a connection.
     bed.log.wait_for(
-        [](const std::vector<LogEvent>& v) {
+        [](const auto& v) {
           return std::any_of(v.begin(), v.end(), [](const LogEvent& e) {
             return e.is(ClientEvent::request_sent) && e.request > 6;
           });

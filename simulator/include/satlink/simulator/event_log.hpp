@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <condition_variable>
+#include <deque>
 #include <string_view>
 #include <vector>
 
@@ -112,6 +113,10 @@ std::string_view to_string(ClientEvent k);
 std::string_view to_string(ClientError k);
 std::string_view kind_name(const LogEvent& e);  // the kind's name for its component
 
+// Events in blocks: appending never moves what is already logged (a vector that doubles would
+// copy the whole log under the lock and stall every component for milliseconds).
+using EventList = std::deque<LogEvent>;
+
 // Thread-safe, append-only. Components hold a pointer; a null log costs one branch.
 class EventLog {
  public:
@@ -120,7 +125,7 @@ class EventLog {
   std::size_t size() const;
   void clear();
   // Blocks until pred holds on the events (checked at each add) or the timeout passes.
-  bool wait_for(const std::function<bool(const std::vector<LogEvent>&)>& pred,
+  bool wait_for(const std::function<bool(const EventList&)>& pred,
                 std::chrono::milliseconds timeout) const;
   // An adapter the proxy core reports through: its events land here as Component::proxy.
   std::unique_ptr<proxycore::EventSink> proxy_sink();
@@ -128,7 +133,7 @@ class EventLog {
  private:
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
-  std::vector<LogEvent> events_;
+  EventList events_;
 };
 
 }  // namespace satlink::simulator
