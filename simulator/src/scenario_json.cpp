@@ -280,13 +280,24 @@ void ScenarioReader::read_sweep(const json& list, ExperimentSpec& e) {
            if (!values.is_array() || values.empty()) return fail("must be a non-empty array");
            axis.values.assign(values.begin(), values.end());
          });
-         const bool ranged = a.contains("from") || a.contains("to") || a.contains("step");
-         if (ranged == a.contains("values")) return fail("give either values or from, to and step");
-         if (ranged) {
+         const int given = a.contains("from") + a.contains("to") + a.contains("step");
+         if ((given > 0) == a.contains("values")) return fail("give either values or from, to and step");
+         if (given > 0 && given < 3) return fail("a range needs all of from, to and step");
+         if (given == 3) {
            const double n = std::floor((range.to - range.from) / range.step + 1e-9);
-           if (n < 0 || n > 1000) return fail("from, to and step must give 1..1001 points");
-           for (int i = 0; i <= static_cast<int>(n); ++i) axis.values.push_back(range.from + i * range.step);
+           if (!(n >= 0 && n <= 1000)) return fail("from, to and step must give 1..1001 points");
+           for (int i = 0; i <= static_cast<int>(n); ++i) {
+             const double v = range.from + i * range.step;
+             // Whole numbers stay integers, so integer fields (connections, users) can be swept.
+             if (v == std::floor(v) && std::fabs(v) < 1e15) {
+               axis.values.push_back(static_cast<std::int64_t>(v));
+             } else {
+               axis.values.push_back(v);
+             }
+           }
          }
+         for (const SweepAxis& other : e.sweep)
+           if (!axis.path.empty() && other.path == axis.path) return fail("path " + quote(axis.path) + " is swept twice");
          e.sweep.push_back(std::move(axis));
        });
   if (e.sweep.size() > 2) fail("at most two sweep axes");
@@ -294,8 +305,12 @@ void ScenarioReader::read_sweep(const json& list, ExperimentSpec& e) {
 
 void ScenarioReader::read_root(const json& root, Scenario& s, bool with_sweep) {
   if (!object(root, s, kScenario,
-              {"satlink_scenario", "client_link", "server_link", "proxy", "page", "experiment"}))
+              {"$schema", "satlink_scenario", "client_link", "server_link", "proxy", "page",
+               "experiment"}))
     return;
+  // Editors find the JSON Schema through "$schema" (scenarios/schema/); the loader only checks it
+  // is a string.
+  field(root, "$schema", [&](const json& v) { string(v, any_text); });
   {
     Segment k = enter("satlink_scenario");
     auto it = root.find("satlink_scenario");

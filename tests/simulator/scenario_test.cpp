@@ -134,6 +134,23 @@ TEST(Scenario, SweepValueThatBreaksTheScenarioIsReportedWhereItIs) {
   EXPECT_GE(both.errors.size(), 2u) << errors_of(both);
 }
 
+TEST(Scenario, RangesNeedAllThreeKeepIntegersAndPathsAreSweptOnce) {
+  auto r = load(R"({"satlink_scenario": 1, "experiment": {"sweep": [
+    {"path": "client.connections_per_host", "from": 1, "to": 4, "step": 1}]}})");
+  ASSERT_TRUE(r.ok()) << errors_of(r);
+  EXPECT_TRUE(r.scenario.experiment.sweep[0].values[3].is_number_integer());
+  auto partial = load(R"({"satlink_scenario": 1, "experiment": {"sweep": [
+    {"path": "client.users", "from": 0}]}})");
+  ASSERT_EQ(partial.errors.size(), 1u) << errors_of(partial);
+  EXPECT_EQ(partial.errors[0].reason, "a range needs all of from, to and step");
+  auto twice = load(R"({"satlink_scenario": 1, "experiment": {"sweep": [
+    {"path": "client.users", "values": [1]}, {"path": "client.users", "values": [2]}]}})");
+  ASSERT_EQ(twice.errors.size(), 1u) << errors_of(twice);
+  EXPECT_EQ(twice.errors[0].path, "experiment.sweep[1]");
+  EXPECT_TRUE(load(R"({"$schema": "./schema/scenario.schema.json", "satlink_scenario": 1})").ok());
+  EXPECT_FALSE(load(R"({"$schema": 3, "satlink_scenario": 1})").ok());
+}
+
 TEST(Scenario, OverridesByPath) {
   json doc = json::parse(R"({"satlink_scenario": 1, "page": {"resources": [
     {"path": "/a.css", "type": "text/css", "size": 10}]}})");

@@ -21,7 +21,7 @@ class Rng {
 
 // A random addition to a time, in ms.
 //  uniform: U(-ms, +ms)
-//  normal:  N(0, ms), cut at +-4 ms
+//  normal:  N(0, ms), cut at +-4 standard deviations
 //  pareto:  Pareto type II (Lomax), >= 0, mean ms, heavy tail with `pareto_shape` (> 1; 3 by
 //           default): rare long stalls, as on wireless and satellite links.
 enum class JitterDistribution : std::uint8_t { uniform, normal, pareto };
