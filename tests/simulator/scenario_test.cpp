@@ -1,5 +1,6 @@
 // Scenario files: defaults, presets under explicit fields, every error with its path and reason
 // (all at once), overrides by path, sweeps, and every shipped scenario loads.
+#include "satlink/simulator/plan.hpp"
 #include "satlink/simulator/scenario.hpp"
 
 #include <gtest/gtest.h>
@@ -185,6 +186,43 @@ TEST(Scenario, ModesMapToTheProxySides) {
     EXPECT_TRUE(parse(to_string(m), back));
     EXPECT_EQ(back, m);
   }
+}
+
+TEST(Plan, ExpandsModesTimesPointsTimesRepetitions) {
+  auto r = load(R"({"satlink_scenario": 1, "experiment": {"modes": ["keep-alive", "close", "no-proxy"],
+    "repetitions": 2, "sweep": [{"path": "client_link.rtt_ms", "values": [10, 20, 30]},
+                                {"path": "client.connections_per_host", "values": [1, 6]}]}})");
+  ASSERT_TRUE(r.ok()) << errors_of(r);
+  const ExperimentPlan plan = plan_experiment(r.scenario);
+  EXPECT_EQ(plan.points, 6u);
+  ASSERT_EQ(plan.trials.size(), 3u * 6u * 2u);
+  EXPECT_EQ(plan.sweep_paths, (std::vector<std::string>{"client_link.rtt_ms", "client.connections_per_host"}));
+  for (std::size_t i = 0; i < plan.trials.size(); ++i) EXPECT_EQ(plan.trials[i].index, i);
+  // point-major, then repetition, then mode; each trial's scenario has its sweep values applied
+  const Trial& t = plan.trials[3 * 2 * 4 + 3 + 1];  // point 4, repetition 2, mode 2
+  EXPECT_EQ(t.point, 4u);
+  EXPECT_EQ(t.repetition, 1u);
+  EXPECT_EQ(t.mode, Mode::close);
+  EXPECT_EQ(t.sweep_values, (std::vector<nlohmann::json>{30, 1}));
+  EXPECT_EQ(t.scenario.client_link.config.rtt_ms(), 30);
+  EXPECT_EQ(t.scenario.client.connections_per_host, 1u);
+  EXPECT_EQ(t.label(), "close client_link.rtt_ms=30 client.connections_per_host=1 #2");
+}
+
+TEST(Plan, ModesShareASeedPerPointAndRepetitionAndSeedsDifferOtherwise) {
+  auto r = load(R"({"satlink_scenario": 1, "experiment": {"repetitions": 3, "seed": 7,
+    "sweep": [{"path": "client_link.rtt_ms", "values": [10, 20]}]}})");
+  ASSERT_TRUE(r.ok()) << errors_of(r);
+  const ExperimentPlan plan = plan_experiment(r.scenario);
+  std::set<std::uint64_t> seeds;
+  for (const Trial& t : plan.trials) {
+    seeds.insert(t.seed);
+    EXPECT_EQ(t.scenario.client_link.config.seed, t.seed);
+    EXPECT_EQ(t.scenario.server_link.config.seed, t.seed + 1);
+  }
+  EXPECT_EQ(seeds.size(), 2u * 3u);  // one per (point, repetition), shared by the 5 modes
+  auto again = plan_experiment(r.scenario);
+  EXPECT_EQ(again.trials[17].seed, plan.trials[17].seed);  // reproducible
 }
 
 TEST(Scenario, FileErrorsAreReported) {
