@@ -1,11 +1,16 @@
-// satlink-cli: the experiment engine without a display. run, validate, presets.
-// Exit codes: 0 ok, 1 the run failed, 2 usage or invalid scenario.
+// satlink-cli: the experiment engine without a display. run, serve, validate, presets.
+// Exit codes: 0 ok, 1 the run failed (or serve could not bind), 2 usage or invalid scenario.
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -14,9 +19,13 @@
 #include <string>
 #include <vector>
 
+#ifdef SATLINK_HAVE_CHARTS
+#include "charts_output.hpp"
+#endif
 #include "satlink/proxycore/json_reader.hpp"
 #include "satlink/simulator/experiment.hpp"
 #include "satlink/simulator/link_config.hpp"
+#include "satlink/simulator/live_testbed.hpp"
 #include "satlink/simulator/results_io.hpp"
 #include "satlink/simulator/scenario.hpp"
 
@@ -30,6 +39,8 @@ const char* kUsageText = R"(usage: satlink-cli COMMAND [OPTIONS]
 
 commands:
   run SCENARIO.json     run the experiment and write results (default ./out)
+  serve SCENARIO.json   keep one trial's chain up (no replay client) for a real browser
+                        or curl, until Ctrl-C: prints the URL to open
   validate FILE...      check scenario files; every error with its JSON path
   presets               the link presets with their figures and sources
 
@@ -39,10 +50,19 @@ run options:
                         e.g. --set client_link.preset=leo --set client.connections_per_host=2
   --repetitions N       override experiment.repetitions
   --parallel N          trials at once (default: the scenario's, else one per core)
-  --format LIST         any of csv,json,har (default: csv,json,har)
+  --format LIST         any of csv,json,har,png,svg,pdf (default: all; charts
+                        need the Qt build and go to DIR/charts/)
   --events              also write events.jsonl (every event of every trial)
   --quiet               no progress
   --help                this text
+
+serve options:
+  --mode MODE           no-proxy, keep-alive (default), server-close, close, client-close
+  --set PATH=VALUE      as for run (an experiment.sweep is not applied: set the point)
+  --listen ADDR         the numeric address the browser connects to (default 127.0.0.1);
+                        any other lets whoever can reach it use the testbed and the origin
+  --port N              the port the browser connects to (default: any free port)
+  --quiet               no connection counters every 10 s
 )";
 
 std::atomic<bool> g_cancel{false};
@@ -94,21 +114,26 @@ struct RunArgs {
   std::optional<std::uint32_t> repetitions;
   sim::RunOptions run;
   sim::OutputOptions output;
+  std::vector<std::string> charts = {"png", "svg", "pdf"};
   bool quiet = false;
 };
 
-std::optional<std::string> parse_formats(const std::string& list, sim::OutputOptions& o) {
+std::optional<std::string> parse_formats(const std::string& list, sim::OutputOptions& o,
+                                         std::vector<std::string>& charts) {
   o.csv = o.json = o.har = false;
+  charts.clear();
   std::stringstream in(list);
   std::string item;
   while (std::getline(in, item, ',')) {
     if (item == "csv") o.csv = true;
     else if (item == "json") o.json = true;
     else if (item == "har") o.har = true;
-    else if (item == "png" || item == "svg" || item == "pdf")
-      return "--format " + item + ": charts are not in this build yet (csv, json, har)";
-    else return "--format: unknown format '" + item + "' (csv, json, har)";
+    else if (item == "png" || item == "svg" || item == "pdf") charts.push_back(item);
+    else return "--format: unknown format '" + item + "' (csv, json, har, png, svg, pdf)";
   }
+#ifndef SATLINK_HAVE_CHARTS
+  if (!charts.empty()) return "--format " + charts.front() + ": this build has no Qt (charts)";
+#endif
   return std::nullopt;
 }
 
@@ -133,7 +158,7 @@ std::optional<std::string> parse_run_args(const std::vector<std::string>& args, 
         a.run.parallelism = *n;
       }
       if (arg == "--format")
-        if (auto e = parse_formats(*v, a.output)) return e;
+        if (auto e = parse_formats(*v, a.output, a.charts)) return e;
     } else if (arg == "--events") {
       a.run.keep_events = a.output.events = true;
     } else if (arg == "--quiet") {
@@ -186,33 +211,45 @@ void print_answer(const std::vector<sim::TrialResult>& results) {
   }
 }
 
-int run(const std::vector<std::string>& args) {
-  RunArgs a;
-  if (auto e = parse_run_args(args, a)) return usage_error(*e);
+// The scenario file with --set overrides applied (and `patch` for options that stand for a
+// field), loaded; errors are printed, and nullopt means exit 2.
+std::optional<sim::Scenario> load_for_command(const std::string& file,
+                                              const std::vector<std::string>& sets,
+                                              const std::function<void(nlohmann::json&)>& patch) {
   std::vector<satlink::proxycore::ConfigError> errors;
-  auto doc = satlink::proxycore::json_reader::read_json_file(a.scenario, errors);
+  auto doc = satlink::proxycore::json_reader::read_json_file(file, errors);
   if (!doc) {
-    std::cerr << a.scenario << ": " << errors.front().reason << "\n";
-    return kUsage;
+    std::cerr << file << ": " << errors.front().reason << "\n";
+    return std::nullopt;
   }
-  for (const auto& s : a.sets) {
+  for (const auto& s : sets) {
     if (auto e = sim::apply_override(*doc, s)) {
       std::cerr << "--set " << s << ": " << e->path << ": " << e->reason << "\n";
-      return kUsage;
+      return std::nullopt;
     }
   }
-  if (a.repetitions) (*doc)["experiment"]["repetitions"] = *a.repetitions;
+  if (patch) patch(*doc);
   auto loaded = sim::load_scenario(*doc);
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors)
-      std::cerr << a.scenario << ": " << (e.path.empty() ? "(root)" : e.path) << ": " << e.reason
+      std::cerr << file << ": " << (e.path.empty() ? "(root)" : e.path) << ": " << e.reason
                 << "\n";
-    return kUsage;
+    return std::nullopt;
   }
-  const sim::ExperimentPlan plan = sim::plan_experiment(loaded.scenario);
+  return std::move(loaded.scenario);
+}
+
+int run(const std::vector<std::string>& args) {
+  RunArgs a;
+  if (auto e = parse_run_args(args, a)) return usage_error(*e);
+  const auto scenario = load_for_command(a.scenario, a.sets, [&](nlohmann::json& doc) {
+    if (a.repetitions) doc["experiment"]["repetitions"] = *a.repetitions;
+  });
+  if (!scenario) return kUsage;
+  const sim::ExperimentPlan plan = sim::plan_experiment(*scenario);
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   if (!a.quiet) {
-    std::fprintf(stderr, "%s: %zu trials, %u at a time\n", loaded.scenario.name.c_str(),
+    std::fprintf(stderr, "%s: %zu trials, %u at a time\n", scenario->name.c_str(),
                  plan.trials.size(), sim::effective_parallelism(plan, a.run));
   }
   std::signal(SIGINT, on_signal);
@@ -224,8 +261,14 @@ int run(const std::vector<std::string>& args) {
       },
       g_cancel);
   try {
-    for (const auto& f : sim::write_results(a.out, loaded.scenario, plan, results, a.output))
+    for (const auto& f : sim::write_results(a.out, *scenario, plan, results, a.output))
       if (!a.quiet) std::fprintf(stderr, "wrote %s\n", f.c_str());
+#ifdef SATLINK_HAVE_CHARTS
+    if (!a.charts.empty()) {
+      const auto files = satlink::cli::write_charts(a.out + "/charts", *scenario, plan, results, a.charts);
+      if (!a.quiet) std::fprintf(stderr, "wrote %zu charts to %s/charts\n", files.size(), a.out.c_str());
+    }
+#endif
   } catch (const std::exception& e) {
     std::cerr << "satlink-cli: " << e.what() << "\n";
     return kRunFailed;
@@ -244,6 +287,135 @@ int run(const std::vector<std::string>& args) {
   return kOk;
 }
 
+std::string mode_names() {
+  std::string names;
+  for (sim::Mode m : sim::all_modes())
+    names += (names.empty() ? "" : ", ") + std::string(sim::to_string(m));
+  return names;
+}
+
+struct ServeArgs {
+  std::string scenario;
+  std::vector<std::string> sets;
+  sim::Mode mode = sim::Mode::keep_alive;
+  sim::LiveOptions live;
+  bool quiet = false;
+};
+
+std::optional<std::string> parse_serve_args(const std::vector<std::string>& args, ServeArgs& a) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--mode" || arg == "--set" || arg == "--listen" || arg == "--port") {
+      if (i + 1 >= args.size()) return arg + " needs a value";
+      const std::string& v = args[++i];
+      if (arg == "--mode" && !sim::parse(v, a.mode))
+        return "--mode must be one of " + mode_names() + ", got '" + v + "'";
+      if (arg == "--set") a.sets.push_back(v);
+      if (arg == "--listen") {
+        if (sim::classify_address(v) == sim::AddressKind::invalid)
+          return "--listen must be a numeric IPv4 or IPv6 address, got '" + v + "'";
+        a.live.listen_address = v;
+      }
+      if (arg == "--port") {
+        auto n = parse_count(v, 1, 65535);
+        if (!n) return "--port must be 1..65535, got '" + v + "'";
+        a.live.listen_port = static_cast<std::uint16_t>(*n);
+      }
+    } else if (arg == "--quiet") {
+      a.quiet = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      return "unknown option " + arg;
+    } else if (a.scenario.empty()) {
+      a.scenario = arg;
+    } else {
+      return "one scenario at a time (got '" + a.scenario + "' and '" + arg + "')";
+    }
+  }
+  if (a.scenario.empty()) return "serve needs a SCENARIO.json";
+  return std::nullopt;
+}
+
+void print_serving(const sim::LiveTestbed& bed, const sim::Scenario& s, sim::Mode mode) {
+  std::printf("%s, mode %s: open this in a browser (or curl it):\n  %s\nchain: browser",
+              s.name.empty() ? "scenario" : s.name.c_str(),
+              std::string(sim::to_string(mode)).c_str(), bed.url().c_str());
+  for (const auto& hop : bed.chain()) {
+    std::printf(" -> %s %s:%u", hop.name.c_str(), hop.address.c_str(), hop.port);
+    if (!hop.detail.empty()) std::printf(" (%s)", hop.detail.c_str());
+  }
+  std::printf("\nCtrl-C stops\n");
+  std::fflush(stdout);
+}
+
+void print_counters(const sim::LiveCounters& c, std::int64_t seconds) {
+  std::ostringstream line;
+  line << "[" << seconds << " s] connections: client link " << c.client_link_connections
+       << ", proxy client " << c.proxy_client_connections << ", proxy to origin "
+       << c.proxy_server_connections << " (pooled reuses " << c.proxy_server_reuses << "), origin "
+       << c.origin_connections << " (" << c.origin_open_connections << " open); origin requests "
+       << c.origin_requests << "\n";
+  std::fputs(line.str().c_str(), stdout);
+  std::fflush(stdout);
+}
+
+// Waits for SIGINT or SIGTERM (blocked in every thread, taken here synchronously), printing
+// the counters every 10 s when they changed.
+void wait_for_stop_signal(const sigset_t& stop_signals, const sim::LiveTestbed& bed, bool quiet) {
+  constexpr std::time_t kCounterPeriodS = 10;
+  const auto start = std::chrono::steady_clock::now();
+  sim::LiveCounters last;
+  for (;;) {
+    const timespec period{kCounterPeriodS, 0};
+    const int sig = ::sigtimedwait(&stop_signals, nullptr, &period);
+    if (sig == SIGINT || sig == SIGTERM) return;
+    if (sig < 0 && errno != EAGAIN) continue;  // EINTR: another signal; keep waiting
+    const sim::LiveCounters now = bed.counters();
+    if (!quiet && now != last) {
+      print_counters(now, std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count());
+    }
+    last = now;
+  }
+}
+
+int serve(const std::vector<std::string>& args) {
+  ServeArgs a;
+  if (auto e = parse_serve_args(args, a)) return usage_error(*e);
+  const auto scenario = load_for_command(a.scenario, a.sets, nullptr);
+  if (!scenario) return kUsage;
+  if (!scenario->experiment.sweep.empty())
+    std::cerr << "note: experiment.sweep is not applied; --set PATH=VALUE serves a point\n";
+  if (sim::classify_address(a.live.listen_address) != sim::AddressKind::loopback) {
+    std::cerr << "warning: listening on " << a.live.listen_address
+              << ": anyone who can reach this address can use the testbed (and the origin "
+                 "behind it); there is no authentication\n";
+  }
+  // Blocked before the testbed's thread exists, so that thread inherits the mask and the
+  // signals wait for sigtimedwait below instead of interrupting a handler. A background job
+  // of a non-interactive shell starts with SIGINT ignored, and an ignored signal is discarded,
+  // never pending: the default is taken back so that kill -INT stops it too.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  sim::LiveTestbed bed;
+  try {
+    bed.start(*scenario, a.mode, a.live);
+  } catch (const std::exception& e) {
+    std::cerr << "satlink-cli: serve: " << e.what() << "\n";
+    return kRunFailed;
+  }
+  print_serving(bed, *scenario, a.mode);
+  wait_for_stop_signal(stop_signals, bed, a.quiet);
+  bed.stop();
+  std::printf("stopped\n");
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -259,6 +431,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "run") return run(args);
+    if (command == "serve") return serve(args);
     if (command == "validate") return validate(args);
     if (command == "presets") return args.empty() ? presets() : usage_error("presets takes no arguments");
   } catch (const std::exception& e) {

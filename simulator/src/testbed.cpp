@@ -1,16 +1,16 @@
-// Wires one trial. Everything runs on one io_context driven by the calling thread, so a trial's
-// components never compete with each other for a lock; trials run side by side on threads.
+// Wires one trial, and the Chain the live testbed shares. Everything runs on one io_context
+// driven by the calling thread, so a trial's components never compete with each other for a
+// lock; trials run side by side on threads.
 #include "satlink/simulator/testbed.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 
-#include "satlink/proxycore/proxy.hpp"
-#include "satlink/simulator/link.hpp"
-#include "satlink/simulator/origin.hpp"
+#include "testbed_chain.hpp"
 
 namespace satlink::simulator {
 
@@ -35,11 +35,13 @@ OriginConfig origin_config(const Trial& t) {
   return c;
 }
 
-LinkOptions link_options(const LinkSpec& spec, Component component, std::uint16_t target) {
+LinkOptions link_options(const LinkSpec& spec, Component component, std::uint16_t target,
+                         bool log_chunks) {
   LinkOptions o;
   o.config = spec.config;
   o.target_port = target;
   o.component = component;
+  o.log_chunks = log_chunks;
   return o;
 }
 
@@ -81,19 +83,8 @@ ReplayOptions replay_options(const Trial& t, std::uint16_t port, bool tls) {
 struct Bed {
   asio::io_context ioc{1};
   EventLog log;
-  std::unique_ptr<proxycore::EventSink> proxy_sink = log.proxy_sink();
-  std::optional<Origin> origin;
-  std::optional<Link> server_link;
-  std::optional<proxycore::Proxy> proxy;
-  std::optional<Link> client_link;
+  Chain chain{log};
   std::optional<Replay> replay;
-
-  void stop_all() {
-    if (client_link) client_link->close(LinkClose::abort);
-    if (proxy) proxy->stop();
-    if (server_link) server_link->close(LinkClose::abort);
-    if (origin) origin->stop();
-  }
 };
 
 }  // namespace
@@ -107,28 +98,12 @@ TrialRun run_trial(const Trial& t, const std::atomic<bool>& cancel) {
       now_ns();
   Bed bed;
   const Scenario& s = t.scenario;
-  const ModeSides mode = sides(t.mode);
   try {
-    bed.origin.emplace(origin_config(t), &bed.log);
-    bed.origin->start_on(bed.ioc);
-    bed.server_link.emplace(link_options(s.server_link, Component::server_link, bed.origin->port()),
-                            &bed.log);
-    bed.server_link->start_on(bed.ioc);
-    std::uint16_t client_target = bed.server_link->port();
-    bool tls = s.origin.tls;
-    if (mode.proxy) {
-      bed.proxy.emplace(proxy_config(t, bed.server_link->port()), bed.proxy_sink.get());
-      bed.proxy->start_on(bed.ioc);
-      client_target = bed.proxy->port();
-      tls = s.proxy.client.tls.enabled;
-    }
-    bed.client_link.emplace(link_options(s.client_link, Component::client_link, client_target),
-                            &bed.log);
-    bed.client_link->start_on(bed.ioc);
-    bed.replay.emplace(replay_options(t, bed.client_link->port(), tls), &bed.log);
+    bed.chain.build(bed.ioc, t, ChainOptions{});
+    bed.replay.emplace(replay_options(t, bed.chain.port(), bed.chain.tls), &bed.log);
   } catch (const std::exception& e) {
     run.error = std::string("testbed: ") + e.what();
-    bed.stop_all();
+    bed.chain.stop_all();
     bed.ioc.run_for(kTeardownLimit);
     return run;
   }
@@ -164,11 +139,11 @@ TrialRun run_trial(const Trial& t, const std::atomic<bool>& cancel) {
     poll.cancel();
     run.requests = r.requests;
     if (r.users_failed > 0) run.error = r.first_error.empty() ? "page load failed" : r.first_error;
-    if (run.cancelled || s.experiment.hold_ms <= 0) return bed.stop_all();
+    if (run.cancelled || s.experiment.hold_ms <= 0) return bed.chain.stop_all();
     hold.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(s.experiment.hold_ms * 1000)));
     hold.async_wait([&](boost::system::error_code) {
       poll.cancel();
-      bed.stop_all();
+      bed.chain.stop_all();
     });
     watch_hold();
   });
@@ -176,5 +151,44 @@ TrialRun run_trial(const Trial& t, const std::atomic<bool>& cancel) {
   run.events = bed.log.events();
   return run;
 }
+
+void Chain::build(asio::io_context& ioc, const Trial& t, const ChainOptions& options) {
+  const Scenario& s = t.scenario;
+  try {
+    origin.emplace(origin_config(t), &log);
+    origin->start_on(ioc);
+    server_link.emplace(
+        link_options(s.server_link, Component::server_link, origin->port(), options.log_chunks),
+        &log);
+    server_link->start_on(ioc);
+    std::uint16_t client_target = server_link->port();
+    tls = s.origin.tls;
+    if (sides(t.mode).proxy) {
+      proxy.emplace(proxy_config(t, server_link->port()), proxy_sink.get());
+      proxy->start_on(ioc);
+      client_target = proxy->port();
+      tls = s.proxy.client.tls.enabled;
+    }
+    LinkOptions entry =
+        link_options(s.client_link, Component::client_link, client_target, options.log_chunks);
+    entry.listen_address = options.listen_address;
+    entry.listen_port = options.listen_port;
+    client_link.emplace(std::move(entry), &log);
+    client_link->start_on(ioc);
+  } catch (const std::exception&) {
+    stop_all();
+    ioc.run_for(kTeardownLimit);
+    throw;
+  }
+}
+
+void Chain::stop_all() {
+  if (client_link) client_link->close(LinkClose::abort);
+  if (proxy) proxy->stop();
+  if (server_link) server_link->close(LinkClose::abort);
+  if (origin) origin->stop();
+}
+
+std::uint16_t Chain::port() const { return client_link ? client_link->port() : 0; }
 
 }  // namespace satlink::simulator
