@@ -74,16 +74,7 @@ struct LinkState : std::enable_shared_from_this<LinkState> {
   void emit(LinkEvent kind, std::int64_t t, std::uint64_t conn, int dir, std::int64_t a = 0,
             std::int64_t b = 0, std::int64_t c = 0) const {
     if (!log) return;
-    LogEvent e;
-    e.t_ns = t;
-    e.component = options.component;
-    e.kind = static_cast<std::uint8_t>(kind);
-    e.dir = static_cast<std::uint8_t>(dir);
-    e.conn = conn;
-    e.a = a;
-    e.b = b;
-    e.c = c;
-    log->add(e);
+    log->add(make_event(options.component, kind, t, conn, 0, a, b, c, static_cast<std::uint8_t>(dir)));
   }
   LinkConfig snapshot() const {
     std::lock_guard lock(config_mutex);

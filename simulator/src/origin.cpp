@@ -191,16 +191,7 @@ const Route* Core::route(std::string_view target) const {
 void Core::emit(OriginEvent kind, std::uint64_t conn, std::uint64_t request, std::int64_t a,
                 std::int64_t b, std::int64_t c, std::int64_t t_ns) const {
   if (!log) return;
-  LogEvent e;
-  e.t_ns = t_ns != 0 ? t_ns : now_ns();
-  e.component = Component::origin;
-  e.kind = static_cast<std::uint8_t>(kind);
-  e.conn = conn;
-  e.request = request;
-  e.a = a;
-  e.b = b;
-  e.c = c;
-  log->add(e);
+  log->add(make_event(Component::origin, kind, t_ns != 0 ? t_ns : now_ns(), conn, request, a, b, c));
 }
 
 void Core::set_state(ConnState& state, ConnState next, std::uint64_t conn) {

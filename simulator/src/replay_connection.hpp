@@ -56,16 +56,7 @@ inline constexpr std::size_t kBufferLimit = kMaxHeadBytes + kReadSize;
 inline void log_client(EventLog* log, ClientEvent kind, std::uint64_t conn, std::uint64_t request,
                        std::int64_t a, std::int64_t b, std::int64_t c, std::int64_t t_ns) {
   if (!log) return;
-  LogEvent e;
-  e.t_ns = t_ns != 0 ? t_ns : now_ns();
-  e.component = Component::client;
-  e.kind = static_cast<std::uint8_t>(kind);
-  e.conn = conn;
-  e.request = request;
-  e.a = a;
-  e.b = b;
-  e.c = c;
-  log->add(e);
+  log->add(make_event(Component::client, kind, t_ns != 0 ? t_ns : now_ns(), conn, request, a, b, c));
 }
 
 // The co_spawn completion handler's report: expected errors are values, this is for the rest.

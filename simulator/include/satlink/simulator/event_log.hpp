@@ -106,6 +106,24 @@ struct LogEvent {
   }
 };
 
+// One event, for the components' own emit helpers (kind: LinkEvent, OriginEvent, ClientEvent).
+template <class Kind>
+LogEvent make_event(Component component, Kind kind, std::int64_t t_ns, std::uint64_t conn,
+                    std::uint64_t request = 0, std::int64_t a = 0, std::int64_t b = 0,
+                    std::int64_t c = 0, std::uint8_t dir = 0) {
+  LogEvent e;
+  e.t_ns = t_ns;
+  e.component = component;
+  e.kind = static_cast<std::uint8_t>(kind);
+  e.dir = dir;
+  e.conn = conn;
+  e.request = request;
+  e.a = a;
+  e.b = b;
+  e.c = c;
+  return e;
+}
+
 std::string_view to_string(Component c);
 std::string_view to_string(LinkEvent k);
 std::string_view to_string(OriginEvent k);
