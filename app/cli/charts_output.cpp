@@ -1,7 +1,10 @@
 #include "charts_output.hpp"
 
 #include <QApplication>
+#include <stdlib.h>
 #include <cstdlib>
+#include <filesystem>
+#include <string>
 #include <memory>
 #include <stdexcept>
 
@@ -17,6 +20,22 @@ std::vector<std::string> write_charts(const std::string& dir, const simulator::S
   // Qt would abort on xcb; offscreen renders the same charts.
   if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY") && !std::getenv("QT_QPA_PLATFORM"))
     setenv("QT_QPA_PLATFORM", "offscreen", 1);
+  // Without a session (cron, CI, ssh) Qt warns that XDG_RUNTIME_DIR is unset; a private temporary
+  // directory is what it wants.
+  std::string runtime_dir;
+  if (!std::getenv("XDG_RUNTIME_DIR")) {
+    char runtime[] = "/tmp/satlink-runtime-XXXXXX";
+    if (::mkdtemp(runtime)) setenv("XDG_RUNTIME_DIR", (runtime_dir = runtime).c_str(), 1);
+  }
+  struct RemoveAtEnd {  // after the QApplication below is gone
+    std::string dir;
+    ~RemoveAtEnd() {
+      if (dir.empty()) return;
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      unsetenv("XDG_RUNTIME_DIR");
+    }
+  } remove_at_end{runtime_dir};
   static int argc = 1;
   static char name[] = "satlink-cli";
   static char* argv[] = {name, nullptr};
