@@ -74,9 +74,10 @@ bool Pipe::deliver_marker(const Pending& p) {
     conn.abort();
     return false;
   }
+  // Logged before the shutdown: once the peer can see the FIN, the log already has it.
+  link.emit(LinkEvent::fin, t, conn.id, dir);
   boost::system::error_code ec;
   to->shutdown(tcp::socket::shutdown_send, ec);
-  link.emit(LinkEvent::fin, t, conn.id, dir);
   conn.direction_done(*this);
   return true;
 }
