@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include <sys/resource.h>
+
 #include <iostream>
 
 #include "satlink/proxycore/json_reader.hpp"
@@ -19,6 +21,13 @@ std::optional<std::uint32_t> parse_count(const std::string& s, std::uint32_t lo,
   const auto v = static_cast<std::uint32_t>(std::stoul(s));
   if (v < lo || v > hi) return std::nullopt;
   return v;
+}
+
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);  // best effort: the engine sizes its parallelism to what is
 }
 
 std::optional<std::string> take_scenario(const std::string& arg, std::string& scenario) {

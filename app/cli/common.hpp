@@ -26,6 +26,9 @@ std::optional<simulator::Scenario> load_for_command(
     const std::string& file, const std::vector<std::string>& sets,
     const std::function<void(nlohmann::json&)>& patch);
 
+// Trials and the live testbed hold many sockets: the soft RLIMIT_NOFILE goes up to the hard one.
+void raise_open_file_limit();
+
 int serve(const std::vector<std::string>& args);
 
 }  // namespace satlink::cli

@@ -42,7 +42,10 @@ run options:
   --set PATH=VALUE      override a scenario field by JSON path (repeatable),
                         e.g. --set client_link.preset=leo --set client.connections_per_host=2
   --repetitions N       override experiment.repetitions
-  --parallel N          trials at once (default: the scenario's, else one per core)
+  --parallel N          trials at once (default: the scenario's, else automatic:
+                        16 per core, 16..64, within the open-file limit)
+  --trials LIST         run only these trials of the plan, by index as in results.csv,
+                        e.g. 0,5,10-14 (each with the seed it has in the whole plan)
   --format LIST         any of csv,json,har,png,svg,pdf (default: all; charts
                         need the Qt build and go to DIR/charts/)
   --events              also write events.jsonl (every event of every trial)
@@ -92,6 +95,7 @@ struct RunArgs {
   std::string out = "out";
   std::vector<std::string> sets;
   std::optional<std::uint32_t> repetitions;
+  std::string trials;  // --trials LIST, checked against the plan
   sim::RunOptions run;
   sim::OutputOptions output;
   std::vector<std::string> charts = {"png", "svg", "pdf"};
@@ -125,7 +129,7 @@ std::optional<std::string> parse_run_args(const std::vector<std::string>& args, 
       return args[++i];
     };
     if (arg == "--out" || arg == "--set" || arg == "--repetitions" || arg == "--parallel" ||
-        arg == "--format") {
+        arg == "--format" || arg == "--trials") {
       auto v = value();
       if (!v) return arg + " needs a value";
       if (arg == "--out") a.out = *v;
@@ -139,6 +143,7 @@ std::optional<std::string> parse_run_args(const std::vector<std::string>& args, 
       }
       if (arg == "--format")
         if (auto e = parse_formats(*v, a.output, a.charts)) return e;
+      if (arg == "--trials") a.trials = *v;
     } else if (arg == "--events") {
       a.run.keep_events = a.output.events = true;
     } else if (arg == "--quiet") {
@@ -148,6 +153,26 @@ std::optional<std::string> parse_run_args(const std::vector<std::string>& args, 
     }
   }
   if (a.scenario.empty()) return "run needs a SCENARIO.json";
+  return std::nullopt;
+}
+
+// --trials LIST: indexes and ranges (0,5,10-14) of the plan's trials; the plan keeps only those.
+std::optional<std::string> select_trials(const std::string& list, sim::ExperimentPlan& plan) {
+  const auto n = static_cast<std::uint32_t>(plan.trials.size());
+  std::set<std::uint32_t> chosen;
+  std::stringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto dash = item.find('-');
+    const auto lo = parse_count(item.substr(0, dash), 0, n - 1);
+    const auto hi = dash == std::string::npos ? lo : parse_count(item.substr(dash + 1), 0, n - 1);
+    if (!lo || !hi || *hi < *lo)
+      return "--trials: '" + item + "' is not a trial index or range within 0.." +
+             std::to_string(n - 1) + " (the plan has " + std::to_string(n) + " trials)";
+    for (std::uint32_t i = *lo; i <= *hi; ++i) chosen.insert(i);
+  }
+  if (chosen.empty()) return "--trials needs at least one index";
+  std::erase_if(plan.trials, [&](const sim::Trial& t) { return !chosen.count(t.index); });
   return std::nullopt;
 }
 
@@ -194,7 +219,9 @@ int run(const std::vector<std::string>& args) {
     if (a.repetitions) doc["experiment"]["repetitions"] = *a.repetitions;
   });
   if (!scenario) return kUsage;
-  const sim::ExperimentPlan plan = sim::plan_experiment(*scenario);
+  sim::ExperimentPlan plan = sim::plan_experiment(*scenario);
+  if (!a.trials.empty())
+    if (auto e = select_trials(a.trials, plan)) return usage_error(*e);
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   if (!a.quiet) {
     std::fprintf(stderr, "%s: %zu trials, %u at a time\n", scenario->name.c_str(),
@@ -246,6 +273,7 @@ int main(int argc, char** argv) {
       return kOk;
     }
   }
+  raise_open_file_limit();
   const std::string command = args.front();
   args.erase(args.begin());
   try {

@@ -1,9 +1,12 @@
 // satlink-proxy: the proxy core as a standalone daemon.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <malloc.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <string>
@@ -118,6 +121,20 @@ int main(int argc, char** argv) {
                    static_cast<long long>(c.timeouts.grace.count()));
       proxy.stop();
     });
+    // Bursts leave freed buffers scattered in the heap, which glibc keeps: every few seconds the
+    // free pages go back to the system, so idle connections cost what they hold, not the peak.
+    // The daemon's business, not the library's: a process embedding many proxies (the
+    // experiment engine runs dozens of trials at once) trims as it sees fit.
+    boost::asio::steady_timer trim_timer(signals_ioc);
+    std::function<void()> trim_periodically = [&] {
+      trim_timer.expires_after(std::chrono::seconds(2));
+      trim_timer.async_wait([&](const boost::system::error_code& ec) {
+        if (ec) return;
+        ::malloc_trim(0);
+        trim_periodically();
+      });
+    };
+    trim_periodically();
     std::thread signal_thread([&] { signals_ioc.run(); });
     proxy.wait();
     signals_ioc.stop();

@@ -8,7 +8,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <malloc.h>
 
 #include <cstdio>
 #include <stdexcept>
@@ -112,21 +111,7 @@ struct Proxy::Impl {
     }
     for (std::size_t i = 0; i < workers.size(); ++i)
       asio::co_spawn(workers[i]->ioc, accept_loop(*workers[i], *acceptors[i]), report_crash);
-    trim_timer = std::make_unique<asio::steady_timer>(workers[0]->ioc);
-    trim_memory_periodically();
     if (stats_acceptor) asio::co_spawn(workers[0]->ioc, stats_loop(), report_crash);
-  }
-
-  // Bursts leave freed buffers scattered in the heap, which glibc keeps: every few seconds the
-  // free pages go back to the system, so idle connections cost what they hold, not the peak.
-  std::unique_ptr<asio::steady_timer> trim_timer;
-  void trim_memory_periodically() {
-    trim_timer->expires_after(std::chrono::seconds(2));
-    trim_timer->async_wait([this](error_code ec) {
-      if (ec || workers[0]->stopping) return;
-      ::malloc_trim(0);
-      trim_memory_periodically();
-    });
   }
 
   asio::awaitable<void> stats_loop() {
@@ -199,14 +184,12 @@ void Proxy::stop() {
     tcp::acceptor* acc = impl_->acceptors[i].get();
     asio::steady_timer* grace = impl_->grace[i].get();
     tcp::acceptor* stats = i == 0 ? impl_->stats_acceptor.get() : nullptr;
-    asio::steady_timer* trim = i == 0 ? impl_->trim_timer.get() : nullptr;
-    asio::post(w->ioc, [w, acc, grace, stats, trim] {
+    asio::post(w->ioc, [w, acc, grace, stats] {
       if (w->stopping) return;
       error_code ignored;
       acc->close(ignored);
       if (stats) stats->close(ignored);
       w->begin_stop();
-      if (trim) trim->cancel();
       grace->expires_after(w->config().timeouts.grace);
       grace->async_wait([w](error_code) { w->force_stop(); });
       w->on_drained = [grace] { grace->cancel(); };

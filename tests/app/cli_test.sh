@@ -82,6 +82,13 @@ rows=$(($(wc -l <"$tmp/run2/results.csv") - 1))
 if [[ "$rows" == 1 ]]; then pass=$((pass + 1)); echo "ok   - --set and --repetitions shape the plan"; else fail=$((fail + 1)); echo "FAIL - $rows rows"; fi
 if [[ ! -e "$tmp/run2/results.json" ]]; then pass=$((pass + 1)); echo "ok   - --format csv writes no JSON"; else fail=$((fail + 1)); echo "FAIL - JSON written"; fi
 
+check "--trials runs part of the plan" 0 "$cli" run "$here/tiny-scenario.json" --trials 1,3 --format csv --out "$tmp/run3" --quiet
+# The trial and seed columns (2 and 6) of trials 1 and 3 are those of the whole plan's run.
+verdict "--trials keeps the plan's indexes and seeds" test \
+  "$(cut -d, -f2,6 "$tmp/run3/results.csv" | tail -n +2)" = "$(cut -d, -f2,6 "$tmp/run/results.csv" | sed -n '3p;5p')"
+check "--trials out of the plan" 2 "$cli" run "$here/tiny-scenario.json" --trials 0-4 --out "$tmp/x"
+contains "the bad range is named with the plan's size" "'0-4' is not a trial index or range within 0..3 (the plan has 4 trials)"
+
 # serve: one trial's chain without the replay client, for a real browser, until SIGINT.
 check "serve without a scenario is a usage error" 2 "$cli" serve
 check "serve with an unknown mode" 2 "$cli" serve "$here/tiny-scenario.json" --mode fast

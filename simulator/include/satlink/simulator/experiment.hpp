@@ -34,11 +34,12 @@ struct TrialResult {
   std::string error;  // empty when the trial succeeded
   bool cancelled = false;
   std::int64_t wall_offset_ns = 0;
+  double cpu_ms = 0;  // the trial's CPU time (its chain runs on one thread); for the scheduler
   std::vector<LogEvent> events;  // only with RunOptions::keep_events
 };
 
 struct RunOptions {
-  std::uint32_t parallelism = 0;  // 0: the scenario's, else automatic (one per core)
+  std::uint32_t parallelism = 0;  // 0: the scenario's, else automatic (16 per core, 16..64)
   bool keep_events = false;
 };
 
@@ -54,7 +55,9 @@ using ProgressFn = std::function<void(const Progress&, const TrialResult&)>;
 std::uint32_t effective_parallelism(const ExperimentPlan& plan, const RunOptions& options);
 
 // Blocks until every trial ran or `cancel` became true (then the running trials stop within a
-// second and the rest are skipped). Results are in plan order; skipped trials are absent.
+// second and the rest are skipped). Trials start longest predicted first, at most
+// effective_parallelism() at a time and fewer while CPU-bound ones (short links) run; results
+// are in plan order; skipped trials are absent.
 std::vector<TrialResult> run_experiment(const ExperimentPlan& plan, const RunOptions& options,
                                         const ProgressFn& progress,
                                         const std::atomic<bool>& cancel);
