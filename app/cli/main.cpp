@@ -18,6 +18,7 @@
 #include "charts_output.hpp"
 #endif
 #include "common.hpp"
+#include "satlink/simulator/answer.hpp"
 #include "satlink/simulator/experiment.hpp"
 #include "satlink/simulator/link_config.hpp"
 #include "satlink/simulator/results_io.hpp"
@@ -212,6 +213,17 @@ void print_answer(const std::vector<sim::TrialResult>& results) {
   }
 }
 
+// The answer in words: every sweep point when there are at most 3, else the first and the last.
+void print_answer_text(const sim::ExperimentPlan& plan,
+                       const std::vector<sim::TrialResult>& results) {
+  const auto points = sim::answer_points(plan.points);
+  if (points.size() < plan.points)
+    std::printf("\n(the answer at the first and the last of %u sweep points; summary.csv has "
+                "them all)\n", plan.points);
+  for (std::uint32_t p : points)
+    std::printf("\n%s", sim::to_text(sim::answer(plan, results, p)).c_str());
+}
+
 int run(const std::vector<std::string>& args) {
   RunArgs a;
   if (auto e = parse_run_args(args, a)) return usage_error(*e);
@@ -249,6 +261,7 @@ int run(const std::vector<std::string>& args) {
     return kRunFailed;
   }
   print_answer(results);
+  print_answer_text(plan, results);
   std::size_t failed = 0;
   for (const auto& r : results) failed += r.error.empty() ? 0 : 1;
   if (g_cancel) {
