@@ -1,6 +1,10 @@
-// HAR 1.2 from hand-written event logs, its validator, and a golden file.
+// HAR 1.2 from hand-written event logs, its validator, and golden files for HAR and for the
+// three CSV files of a run (results, summary, requests) built from the same log.
 // SATLINK_UPDATE_GOLDEN=1 rewrites the golden files from the current output.
 #include "satlink/simulator/har.hpp"
+
+#include "satlink/simulator/experiment.hpp"
+#include "satlink/simulator/results_io.hpp"
 
 #include <gtest/gtest.h>
 
@@ -130,6 +134,57 @@ TEST(Har, MatchesGoldenFile) {
   const json expected = json::parse(in);
   EXPECT_EQ(har, expected) << "got:\n" << har.dump(2);
   EXPECT_TRUE(validate_har(expected).empty());
+}
+
+// A run of four trials (2 modes x 2 sweep points), each measured from the three-request log,
+// the last one failed: what results.csv, summary.csv and requests.csv say about it, byte for
+// byte. A change of a column, a unit or a number format shows here first.
+TEST(ResultsCsv, MatchGoldenFiles) {
+  const json doc = {{"satlink_scenario", 1},
+                    {"name", "golden"},
+                    {"page", {{"generate", {{"count", 2}, {"min_bytes", 1000}, {"max_bytes", 1000}}}}},
+                    {"experiment",
+                     {{"modes", {"keep-alive", "close"}},
+                      {"sweep", {{{"path", "client_link.rtt_ms"}, {"values", {100, 600}}}}},
+                      {"repetitions", 1}}}};
+  const ScenarioResult loaded = load_scenario(doc);
+  ASSERT_TRUE(loaded.ok());
+  const ExperimentPlan plan = plan_experiment(loaded.scenario);
+  ASSERT_EQ(plan.trials.size(), 4u);
+  const auto log = three_requests();
+  std::vector<TrialResult> results;
+  for (const Trial& t : plan.trials) {
+    TrialResult r;
+    r.index = t.index;
+    r.mode = t.mode;
+    r.point = t.point;
+    r.sweep_values = t.sweep_values;
+    r.repetition = t.repetition;
+    r.seed = t.seed;
+    r.label = t.label();
+    r.metrics = trial_metrics(log);
+    r.requests = request_metrics(log);
+    r.loads = page_loads(log);
+    const PredictionInput in = prediction_input(t);
+    r.predicted_seed = predict(in, PredictionModel::seed);
+    r.predicted_tcp = predict(in, PredictionModel::tcp);
+    results.push_back(r);
+  }
+  results.back().error = "trial timed out after 120000 ms";
+  const std::pair<const char*, std::string> files[] = {
+      {"results.csv", results_csv(loaded.scenario, plan, results)},
+      {"summary.csv", summary_csv(loaded.scenario, plan, results)},
+      {"requests.csv", requests_csv(results)},
+  };
+  for (const auto& [name, text] : files) {
+    const auto path = golden(name);
+    if (std::getenv("SATLINK_UPDATE_GOLDEN") != nullptr) std::ofstream(path) << text;
+    std::ifstream in(path);
+    ASSERT_TRUE(in) << "missing " << path;
+    std::stringstream expected;
+    expected << in.rdbuf();
+    EXPECT_EQ(text, expected.str()) << name << " differs from " << path;
+  }
 }
 
 TEST(Har, FailedRequestStaysValid) {
