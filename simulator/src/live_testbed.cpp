@@ -4,9 +4,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -63,6 +66,34 @@ std::string url_host(const std::string& address) {
   return a.is_v6() ? "[" + address + "]" : address;
 }
 
+// The scenario loader's ranges (scenario_json.cpp), so a slider cannot serve what a file could
+// not say.
+constexpr double kMaxMs = 3'600'000;
+constexpr double kMaxRate = 1e12;
+
+void check_range(double v, double lo, double hi, const std::string& field) {
+  if (v >= lo && v <= hi) return;  // also refuses NaN
+  std::ostringstream out;
+  out << "live testbed: " << field << " must be in " << lo << ".." << hi << ", got " << v;
+  throw std::invalid_argument(out.str());
+}
+
+void check_direction(const Direction& d, const std::string& name) {
+  check_range(d.delay_ms, 0, kMaxMs, name + ".delay_ms");
+  check_range(d.jitter.ms, 0, kMaxMs, name + ".jitter.ms");
+  check_range(d.rate_bps, 0, kMaxRate, name + ".rate_bps");
+  check_range(d.loss.rate, 0, 1, name + ".loss.rate");
+  check_range(d.loss.burst_enter, 0, 1, name + ".loss.burst_enter");
+  check_range(d.loss.burst_exit, 0.001, 1, name + ".loss.burst_exit");
+  check_range(d.loss.burst_rate, 0, 1, name + ".loss.burst_rate");
+}
+
+bool has_proxy_events(const std::vector<LogEvent>& events) {
+  for (const LogEvent& e : events)
+    if (e.component == Component::proxy) return true;
+  return false;
+}
+
 }  // namespace
 
 AddressKind classify_address(std::string_view address) {
@@ -72,20 +103,147 @@ AddressKind classify_address(std::string_view address) {
   return a.is_loopback() ? AddressKind::loopback : AddressKind::other;
 }
 
-LiveCounters live_counters(const std::vector<LogEvent>& events) {
-  LiveCounters c;
-  for (const LogEvent& e : events) {
-    if (e.is(LinkEvent::accept) && e.component == Component::client_link)
+LiveTally::LiveTally(bool proxied, std::size_t keep_requests)
+    : proxied_(proxied), keep_(keep_requests) {}
+
+void LiveTally::add(const LogEvent& e) {
+  using proxycore::EventKind;
+  LiveCounters& c = counters_;
+  if (e.component == Component::client_link) {
+    if (e.is(LinkEvent::accept)) {
       ++c.client_link_connections;
-    if (e.is(proxycore::EventKind::client_accept)) ++c.proxy_client_connections;
-    if (e.is(proxycore::EventKind::server_connect_start)) ++c.proxy_server_connections;
-    if (e.is(proxycore::EventKind::server_reuse)) ++c.proxy_server_reuses;
-    if (e.is(OriginEvent::accept)) ++c.origin_connections;
-    if (e.is(OriginEvent::request)) ++c.origin_requests;
-    if (e.is(OriginEvent::occupancy))
-      c.origin_open_connections = static_cast<std::uint64_t>(e.a + e.b);
+      ++c.client_link_open;
+    }
+    if (e.is(LinkEvent::close) && c.client_link_open > 0) --c.client_link_open;
   }
-  return c;
+  if (e.is(EventKind::client_accept)) ++c.proxy_client_connections;
+  if (e.is(EventKind::server_connect_start)) ++c.proxy_server_connections;
+  if (e.is(EventKind::server_reuse)) ++c.proxy_server_reuses;
+  if (e.is(EventKind::tls_handshake_end)) {
+    ++(e.dir == static_cast<std::uint8_t>(proxycore::Side::client) ? c.client_tls_handshakes
+                                                                   : c.server_tls_handshakes);
+  }
+  if (e.is(OriginEvent::accept)) ++c.origin_connections;
+  if (e.is(OriginEvent::request)) ++c.origin_requests;
+  if (e.is(OriginEvent::occupancy)) c.origin_open_connections = static_cast<std::uint64_t>(e.a + e.b);
+  // With a proxy the origin's handshakes are the proxy's server side (counted above) seen from
+  // the other end; without one they are the browser's.
+  if (e.is(OriginEvent::tls_handshake_end) && !proxied_) {
+    ++c.server_tls_handshakes;
+    ++c.client_tls_handshakes;
+  }
+  if (proxied_) {
+    add_proxy(e);
+  } else {
+    add_origin(e);
+  }
+}
+
+// The proxy: request_head_start, response_head_sent, response_end and error carry the client
+// connection; the server side's events carry only the request id.
+void LiveTally::add_proxy(const LogEvent& e) {
+  using proxycore::EventKind;
+  if (e.component != Component::proxy) return;
+  const Key key{e.conn, e.request};
+  if (e.is(EventKind::request_head_start)) {
+    LiveRequest r;
+    r.start_ns = e.t_ns;
+    r.connection = e.conn;
+    r.index = ++served_[e.conn];
+    open_[key] = r;
+    by_request_[e.request] = key;
+    ++counters_.requests;
+  } else if (e.is(EventKind::server_connect_start) || e.is(EventKind::server_reuse)) {
+    const auto k = by_request_.find(e.request);
+    if (k == by_request_.end()) return;
+    const auto it = open_.find(k->second);
+    if (it == open_.end()) return;
+    it->second.server_connection = e.conn;  // a retry's new connection replaces the failed one
+    it->second.server_reused = e.is(EventKind::server_reuse);
+  } else if (e.is(EventKind::response_head_sent)) {
+    if (auto it = open_.find(key); it != open_.end()) it->second.status = static_cast<int>(e.a);
+  } else if (e.is(EventKind::response_end)) {
+    counters_.response_bytes += static_cast<std::uint64_t>(std::max<std::int64_t>(e.a, 0));
+    if (auto it = open_.find(key); it != open_.end()) {
+      it->second.bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(e.a, 0));
+      finish(it, e.t_ns);
+    }
+  } else if (e.is(EventKind::error)) {
+    const auto kind = static_cast<proxycore::ErrorKind>(e.a);
+    const auto it = open_.find(key);
+    if (it == open_.end()) return;
+    it->second.error = std::string(proxycore::to_string(kind));
+    // An error with a status is answered (response_end follows); one without is not.
+    if (proxycore::http_status(kind) == 0) finish(it, -1);
+  } else if (e.is(EventKind::client_close)) {
+    finish_connection(e.conn);
+  }
+}
+
+// No proxy: the origin's events carry its connection and the 1-based index on it.
+void LiveTally::add_origin(const LogEvent& e) {
+  if (e.component != Component::origin) return;
+  const Key key{e.conn, e.request};
+  if (e.is(OriginEvent::request)) {
+    LiveRequest r;
+    r.start_ns = e.t_ns;
+    r.connection = e.conn;
+    r.index = static_cast<std::uint32_t>(e.request);
+    open_[key] = r;
+    ++counters_.requests;
+  } else if (e.is(OriginEvent::response_start)) {
+    if (auto it = open_.find(key); it != open_.end()) it->second.status = static_cast<int>(e.a);
+  } else if (e.is(OriginEvent::response_end)) {
+    counters_.response_bytes += static_cast<std::uint64_t>(std::max<std::int64_t>(e.a, 0));
+    if (auto it = open_.find(key); it != open_.end()) {
+      it->second.bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(e.a, 0));
+      finish(it, e.t_ns);
+    }
+  } else if (e.is(OriginEvent::close)) {
+    finish_connection(e.conn);
+  }
+}
+
+void LiveTally::finish(std::map<Key, LiveRequest>::iterator it, std::int64_t end_ns) {
+  it->second.end_ns = end_ns;
+  finished_.push_back(std::move(it->second));
+  if (finished_.size() > keep_) finished_.pop_front();
+  ++finished_total_;
+  by_request_.erase(it->first.request);
+  open_.erase(it);
+}
+
+// What is still open when its connection closes never completed (the browser went away, or the
+// response was cut).
+void LiveTally::finish_connection(std::uint64_t conn) {
+  served_.erase(conn);
+  auto it = open_.lower_bound(Key{conn, 0});
+  while (it != open_.end() && it->first.conn == conn) {
+    const auto next = std::next(it);
+    finish(it, -1);
+    it = next;
+  }
+}
+
+std::vector<LiveRequest> LiveTally::in_flight() const {
+  std::vector<LiveRequest> rows;
+  rows.reserve(open_.size());
+  for (const auto& [key, r] : open_) rows.push_back(r);
+  return rows;
+}
+
+LiveCounters live_counters(const std::vector<LogEvent>& events) {
+  LiveTally tally(has_proxy_events(events), 0);
+  for (const LogEvent& e : events) tally.add(e);
+  return tally.counters();
+}
+
+std::vector<LiveRequest> live_requests(const std::vector<LogEvent>& events) {
+  LiveTally tally(has_proxy_events(events), std::numeric_limits<std::size_t>::max());
+  for (const LogEvent& e : events) tally.add(e);
+  std::vector<LiveRequest> rows(tally.finished().begin(), tally.finished().end());
+  for (LiveRequest& r : tally.in_flight()) rows.push_back(std::move(r));
+  return rows;
 }
 
 // What exists while the testbed runs; destroyed in reverse: the thread is joined first, then
@@ -104,7 +262,28 @@ struct LiveTestbed::Impl {
   EventLog log;
   std::unique_ptr<Running> running;
   std::string url;
+  // Guards what set_link changes and what the reads from other threads see.
+  mutable std::mutex mutex;
   std::vector<LiveHop> hops;
+  LinkConfig client_config, server_config;
+  // The tally and how many of the log's events it has read.
+  mutable std::mutex tally_mutex;
+  mutable std::optional<LiveTally> tally;
+  mutable std::size_t tallied = 0;
+
+  // Reads the events logged since the last call. EventLog has no "events from index" read;
+  // wait_for runs its predicate on the events under the log's lock and returns at once when
+  // it holds, which gives exactly that without copying the whole log every poll.
+  void catch_up() const {
+    if (!tally) return;
+    log.wait_for(
+        [&](const EventList& events) {
+          for (std::size_t i = tallied; i < events.size(); ++i) tally->add(events[i]);
+          tallied = events.size();
+          return true;
+        },
+        std::chrono::milliseconds(0));
+  }
 };
 
 LiveTestbed::LiveTestbed() : impl_(std::make_unique<Impl>()) {}
@@ -119,19 +298,29 @@ void LiveTestbed::start(const Scenario& scenario, Mode mode, const LiveOptions& 
     throw std::invalid_argument("live testbed: bad listen address '" + options.listen_address +
                                 "' (a numeric IPv4 or IPv6 address)");
   }
-  impl_->log.clear();
+  {
+    std::lock_guard lock(impl_->tally_mutex);
+    impl_->log.clear();
+    impl_->tally.emplace(sides(mode).proxy);
+    impl_->tallied = 0;
+  }
   auto run = std::make_unique<Running>(impl_->log);
   const Trial trial = live_trial(scenario, mode);
   run->chain.build(run->ioc, trial,
                    ChainOptions{options.listen_address, options.listen_port, false});
   const Chain& c = run->chain;
-  impl_->hops.clear();
-  impl_->hops.push_back({"client link", options.listen_address, c.client_link->port(),
-                         describe(scenario.client_link.config)});
-  if (c.proxy) impl_->hops.push_back({"proxy", kLoopback, c.proxy->port(), ""});
-  impl_->hops.push_back(
-      {"server link", kLoopback, c.server_link->port(), describe(scenario.server_link.config)});
-  impl_->hops.push_back({"origin", kLoopback, c.origin->port(), ""});
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->client_config = c.client_link->config();
+    impl_->server_config = c.server_link->config();
+    impl_->hops.clear();
+    impl_->hops.push_back({"client link", options.listen_address, c.client_link->port(),
+                           describe(impl_->client_config)});
+    if (c.proxy) impl_->hops.push_back({"proxy", kLoopback, c.proxy->port(), ""});
+    impl_->hops.push_back({"server link", kLoopback, c.server_link->port(),
+                           describe(impl_->server_config)});
+    impl_->hops.push_back({"origin", kLoopback, c.origin->port(), ""});
+  }
   impl_->url = std::string(c.tls ? "https://" : "http://") + url_host(options.listen_address) +
                ":" + std::to_string(c.port()) + scenario.page.path;
   run->thread = std::thread([r = run.get()] {
@@ -164,7 +353,29 @@ std::string LiveTestbed::url() const {
 }
 
 std::vector<LiveHop> LiveTestbed::chain() const {
-  return running() ? impl_->hops : std::vector<LiveHop>{};
+  if (!running()) return {};
+  std::lock_guard lock(impl_->mutex);
+  return impl_->hops;
+}
+
+void LiveTestbed::set_link(LinkSide side, const LinkConfig& config) {
+  if (!impl_->running) throw std::logic_error("live testbed: not running");
+  const std::string name = side == LinkSide::client ? "client_link" : "server_link";
+  check_direction(config.up, name + ".up");
+  check_direction(config.down, name + ".down");
+  Chain& c = impl_->running->chain;
+  (side == LinkSide::client ? *c.client_link : *c.server_link).set_config(config);
+  std::lock_guard lock(impl_->mutex);
+  (side == LinkSide::client ? impl_->client_config : impl_->server_config) = config;
+  const std::string hop = side == LinkSide::client ? "client link" : "server link";
+  for (LiveHop& h : impl_->hops)
+    if (h.name == hop) h.detail = describe(config);
+}
+
+LinkConfig LiveTestbed::link_config(LinkSide side) const {
+  if (!running()) return {};
+  std::lock_guard lock(impl_->mutex);
+  return side == LinkSide::client ? impl_->client_config : impl_->server_config;
 }
 
 const EventLog& LiveTestbed::log() const {
@@ -172,7 +383,22 @@ const EventLog& LiveTestbed::log() const {
 }
 
 LiveCounters LiveTestbed::counters() const {
-  return live_counters(impl_->log.events());
+  std::lock_guard lock(impl_->tally_mutex);
+  impl_->catch_up();
+  return impl_->tally ? impl_->tally->counters() : LiveCounters{};
+}
+
+LiveRequestPage LiveTestbed::requests_since(std::uint64_t seen) const {
+  std::lock_guard lock(impl_->tally_mutex);
+  impl_->catch_up();
+  LiveRequestPage page;
+  if (!impl_->tally) return page;
+  const auto& kept = impl_->tally->finished();
+  page.total = impl_->tally->finished_total();
+  page.first = std::max<std::uint64_t>(seen, page.total - kept.size());
+  for (std::uint64_t i = page.first; i < page.total; ++i)
+    page.rows.push_back(kept[static_cast<std::size_t>(i - (page.total - kept.size()))]);
+  return page;
 }
 
 }  // namespace satlink::simulator
