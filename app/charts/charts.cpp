@@ -52,6 +52,20 @@ void prepare(QCustomPlot& plot, const QString& title) {
   plot.yAxis2->setVisible(false);
   plot.legend->setVisible(true);
   plot.legend->setFont(axisFont);
+  // The legend stands right of the chart, never over the data (bars of similar height, lines
+  // starting in a corner): taken out of the axis rect's inset layout once per plot.
+  if (plot.legend->layout() == plot.axisRect()->insetLayout()) {
+    plot.axisRect()->insetLayout()->take(plot.legend);
+    plot.axisRect()->insetLayout()->simplify();
+    // In a column of its own, at the top: a spacer below takes the rest of the height.
+    auto* column = new QCPLayoutGrid;
+    plot.plotLayout()->addElement(plot.plotLayout()->rowCount() - 1, 1, column);
+    plot.plotLayout()->setColumnStretchFactor(1, 0.001);
+    column->addElement(0, 0, plot.legend);
+    column->addElement(1, 0, new QCPLayoutElement(&plot));
+    column->setRowStretchFactor(0, 0.001);
+    plot.legend->setMargins(QMargins(6, 6, 6, 6));
+  }
   plot.setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectPlottables);
 }
 
@@ -130,7 +144,6 @@ void drawComparison(QCustomPlot& plot, const std::vector<sim::ModeBar>& bars, co
   plot.xAxis->setRange(0.3, bars.size() + 0.7);
   plot.yAxis->setRange(0, top * 1.15 + 1);
   plot.legend->setVisible(true);
-  plot.axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
 }
 
 void drawBreakdown(QCustomPlot& plot, const std::vector<sim::Breakdown>& rows, const QString& title) {
@@ -219,7 +232,6 @@ void drawSweep(QCustomPlot& plot, const sim::Sweep& sweep, const QString& title)
   const double pad = std::max(0.5, xr.size() * 0.05);
   plot.xAxis->setRange(xr.lower - pad, xr.upper + pad);
   plot.yAxis->setRange(0, top * 1.15 + 1);
-  plot.axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
 }
 
 void drawWaterfall(QCustomPlot& plot, const std::vector<sim::WaterfallRow>& rows,
@@ -279,7 +291,6 @@ void drawWaterfall(QCustomPlot& plot, const std::vector<sim::WaterfallRow>& rows
   plot.yAxis->setLabel("request (connection)");
   plot.xAxis->setRange(0, end * 1.05 + 1);
   // Early requests start at the left and the last ones end at the right: the top right is free.
-  plot.axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
 }
 
 void drawConnections(QCustomPlot& plot, const sim::OccupancySeries& series, const QString& title) {
@@ -311,7 +322,6 @@ void drawConnections(QCustomPlot& plot, const sim::OccupancySeries& series, cons
   plot.rescaleAxes();
   plot.yAxis->setRange(0, plot.yAxis->range().upper * 1.2 + 1);
   plot.yAxis2->setRange(0, plot.yAxis2->range().upper * 1.2 + 1);
-  plot.axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
 }
 
 QString exportPlot(QCustomPlot& plot, const QString& path, Format format, int width, int height) {
