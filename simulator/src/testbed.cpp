@@ -126,10 +126,14 @@ TrialRun run_trial(const Trial& t, const std::atomic<bool>& cancel) {
   // experiment.hold_ms: the testbed stays up after the loads (idle connections held); a cancel
   // ends the hold at once.
   asio::steady_timer hold(bed.ioc);
+  // poll.cancel() cannot recall a poll handler that already expired and is queued: without this
+  // flag that handler re-armed the poll after the hold, and the trial never ended (seen 1 trial
+  // in 12 of origin-memory, where 12 trials held at once).
+  bool hold_over = false;
   std::function<void()> watch_hold = [&] {
     poll.expires_after(kCancelPoll);
     poll.async_wait([&](boost::system::error_code ec) {
-      if (ec) return;
+      if (ec || hold_over) return;
       if (cancel.load()) return static_cast<void>(hold.cancel());
       watch_hold();
     });
@@ -142,6 +146,7 @@ TrialRun run_trial(const Trial& t, const std::atomic<bool>& cancel) {
     if (run.cancelled || s.experiment.hold_ms <= 0) return bed.chain.stop_all();
     hold.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(s.experiment.hold_ms * 1000)));
     hold.async_wait([&](boost::system::error_code) {
+      hold_over = true;
       poll.cancel();
       bed.chain.stop_all();
     });
