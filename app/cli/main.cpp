@@ -252,6 +252,9 @@ int run(const std::vector<std::string>& args) {
       if (!a.quiet) std::fprintf(stderr, "wrote %s\n", f.c_str());
 #ifdef SATLINK_HAVE_CHARTS
     if (!a.charts.empty()) {
+      // Drawing takes seconds for a big sweep (a waterfall and a connections chart per mode in
+      // three formats): say so, or the finished progress bar looks like a hang.
+      if (!a.quiet) std::fprintf(stderr, "drawing charts into %s/charts ...\n", a.out.c_str());
       const auto files = satlink::cli::write_charts(a.out + "/charts", *scenario, plan, results, a.charts);
       if (!a.quiet) std::fprintf(stderr, "wrote %zu charts to %s/charts\n", files.size(), a.out.c_str());
     }

@@ -29,8 +29,12 @@ bool RunController::start(const sim::Scenario& scenario, const sim::RunOptions& 
   // The remaining time is estimated from the predictions: the share of the plan's predicted
   // trial time that is done, scaled by the wall time so far.
   predicted_total_ms_ = predicted_done_ms_ = 0;
-  for (const auto& t : plan_.trials)
-    predicted_total_ms_ += sim::predict(sim::prediction_input(t), sim::PredictionModel::tcp).page_load_ms;
+  predicted_ms_.clear();
+  for (const auto& t : plan_.trials) {
+    predicted_ms_.push_back(sim::predict(sim::prediction_input(t), sim::PredictionModel::tcp).page_load_ms +
+                            t.scenario.experiment.hold_ms);
+    predicted_total_ms_ += predicted_ms_.back();
+  }
   cancel_ = false;
   ended_ = false;
   running_ = true;
@@ -41,7 +45,7 @@ bool RunController::start(const sim::Scenario& scenario, const sim::RunOptions& 
         [this](const sim::Progress& p, const sim::TrialResult& r) {
           std::lock_guard lock(mutex_);
           progress_ = p;
-          predicted_done_ms_ += r.predicted_tcp.page_load_ms;
+          if (r.index < predicted_ms_.size()) predicted_done_ms_ += predicted_ms_[r.index];
           const auto at = std::upper_bound(
               results_.begin(), results_.end(), r.index,
               [](std::uint32_t i, const sim::TrialResult& x) { return i < x.index; });

@@ -63,6 +63,7 @@ class RunController : public QObject {
   std::vector<sim::TrialResult> results_;
   sim::Progress progress_;
   bool dirty_ = false;
+  std::vector<double> predicted_ms_;  // by trial index: page load + hold
   double predicted_total_ms_ = 0, predicted_done_ms_ = 0;
   QElapsedTimer clock_;
   QTimer* poll_;

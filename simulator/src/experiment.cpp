@@ -180,7 +180,9 @@ std::vector<TrialResult> run_experiment(const ExperimentPlan& plan, const RunOpt
     Planned p{i};
     try {
       const PredictionInput in = prediction_input(plan.trials[i]);
-      p.predicted_ms = predict(in, PredictionModel::tcp).page_load_ms;
+      // The trial's wall time: the page load, then the hold (idle connections kept open).
+      p.predicted_ms = predict(in, PredictionModel::tcp).page_load_ms +
+                       plan.trials[i].scenario.experiment.hold_ms;
       p.requests = (in.resource_bytes.size() + 1) * plan.trials[i].scenario.client.users;
     } catch (const std::exception&) {  // measure() records the reason
     }
