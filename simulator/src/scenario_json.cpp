@@ -371,9 +371,22 @@ void check_sweep(const Scenario& s, std::vector<ScenarioError>& errors) {
 
 }  // namespace
 
+// A plan is held in memory, a Scenario per trial: a typo such as 1000 repetitions of a
+// 1001 x 1001 sweep must be an error, not an allocation that takes the machine down.
+constexpr double kMaxTrials = 100'000;
+
 ScenarioResult load_scenario(const nlohmann::json& doc) {
   ScenarioResult result = load(doc, true);
-  if (result.ok()) check_sweep(result.scenario, result.errors);
+  if (!result.ok()) return result;
+  const ExperimentSpec& e = result.scenario.experiment;
+  double trials = static_cast<double>(e.modes.size()) * e.repetitions;
+  for (const SweepAxis& axis : e.sweep) trials *= static_cast<double>(axis.values.size());
+  if (trials > kMaxTrials) {
+    result.errors.push_back({"experiment", "the plan would have " + std::to_string(static_cast<long long>(trials)) +
+                                               " trials (modes x sweep points x repetitions); at most 100000"});
+    return result;
+  }
+  check_sweep(result.scenario, result.errors);
   return result;
 }
 

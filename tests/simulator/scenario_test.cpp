@@ -135,6 +135,21 @@ TEST(Scenario, SweepValueThatBreaksTheScenarioIsReportedWhereItIs) {
   EXPECT_GE(both.errors.size(), 2u) << errors_of(both);
 }
 
+TEST(Scenario, APlanTooLargeToHoldIsRefused) {
+  // 5 modes x 1001 x 1001 points x 1000 repetitions: refused before anything is expanded.
+  auto huge = load(R"({"satlink_scenario": 1, "experiment": {"repetitions": 1000, "sweep": [
+    {"path": "client_link.rtt_ms", "from": 0, "to": 1000, "step": 1},
+    {"path": "client.users", "from": 1, "to": 1001, "step": 1}]}})");
+  ASSERT_EQ(huge.errors.size(), 1u) << errors_of(huge);
+  EXPECT_EQ(huge.errors[0].path, "experiment");
+  EXPECT_EQ(huge.errors[0].reason,
+            "the plan would have 5010005000 trials (modes x sweep points x repetitions); at most 100000");
+  // 5 x 101 x 198 = 99990 is still a plan.
+  auto large = load(R"({"satlink_scenario": 1, "experiment": {"repetitions": 198, "sweep": [
+    {"path": "client_link.rtt_ms", "from": 0, "to": 1000, "step": 10}]}})");
+  EXPECT_TRUE(large.ok()) << errors_of(large);
+}
+
 TEST(Scenario, RangesNeedAllThreeKeepIntegersAndPathsAreSweptOnce) {
   auto r = load(R"({"satlink_scenario": 1, "experiment": {"sweep": [
     {"path": "client.connections_per_host", "from": 1, "to": 4, "step": 1}]}})");
