@@ -19,6 +19,10 @@ bool RunController::start(const sim::Scenario& scenario, const sim::RunOptions& 
   if (thread_.joinable()) thread_.join();
   scenario_ = scenario;
   plan_ = sim::plan_experiment(scenario_);
+  // Every event of every trial (the Events tab) is ~100 kB a trial for the 31-object page, and
+  // snapshots copy the results: above this many trials the events are not kept.
+  sim::RunOptions run_options = options;
+  if (plan_.trials.size() > kMaxTrialsWithEvents) run_options.keep_events = false;
   {
     std::lock_guard lock(mutex_);
     results_.clear();
@@ -39,9 +43,9 @@ bool RunController::start(const sim::Scenario& scenario, const sim::RunOptions& 
   ended_ = false;
   running_ = true;
   clock_.start();
-  thread_ = std::thread([this, options] {
+  thread_ = std::thread([this, run_options] {
     sim::run_experiment(
-        plan_, options,
+        plan_, run_options,
         [this](const sim::Progress& p, const sim::TrialResult& r) {
           std::lock_guard lock(mutex_);
           progress_ = p;

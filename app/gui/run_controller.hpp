@@ -30,6 +30,8 @@ class RunController : public QObject {
   Q_OBJECT
 
  public:
+  static constexpr std::size_t kMaxTrialsWithEvents = 1000;
+
   explicit RunController(QObject* parent = nullptr);
   ~RunController() override;  // cancels and joins a running experiment
 
