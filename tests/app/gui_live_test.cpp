@@ -2,6 +2,7 @@
 // fetch the page through the URL it shows, watch the diagram and the request log move, change
 // a link from its slider, stop and find no listening socket left; the address guard; the
 // diagram's boxes and the request log's bound.
+#include "../support/listening_sockets.hpp"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -37,30 +38,6 @@ namespace {
 
 const char* const kTiny = SATLINK_SCENARIOS_DIR "/../tests/app/tiny-scenario.json";
 
-// Inodes of this process's TCP sockets in LISTEN state (IPv4 and IPv6), as
-// tests/simulator/experiment_test.cpp reads them.
-std::set<std::string> ownListeningSockets() {
-  std::set<std::string> own;
-  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
-    std::error_code ec;
-    const std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
-    if (!ec && target.rfind("socket:[", 0) == 0) own.insert(target.substr(8, target.size() - 9));
-  }
-  std::set<std::string> listening;
-  for (const char* table : {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
-    std::ifstream in(table);
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
-      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
-          timeout >> inode;
-      if (state == "0A" && own.count(inode) != 0) listening.insert(inode);  // 0A: TCP_LISTEN
-    }
-  }
-  return listening;
-}
 
 // A blocking connect: a refused port answers at once on loopback.
 bool accepts(quint16 port) {
@@ -143,7 +120,7 @@ class LiveTest : public QObject {
 void LiveTest::servesThePageChangesALinkAndStops() {
   ScenarioDocument doc;
   load(doc);
-  const auto before = ownListeningSockets();
+  const auto before = satlink::test::own_listening_sockets();
   LivePanel panel(&doc);
   panel.resize(1000, 700);
   panel.show();
@@ -153,7 +130,7 @@ void LiveTest::servesThePageChangesALinkAndStops() {
   QCOMPARE(url.scheme(), QStringLiteral("http"));
   QCOMPARE(url.host(), QStringLiteral("127.0.0.1"));
   QCOMPARE(panel.findChild<QLineEdit*>(QStringLiteral("url"))->text(), panel.url());
-  QVERIFY(ownListeningSockets().size() >= before.size() + 4);  // client link, proxy, link, origin
+  QVERIFY(satlink::test::own_listening_sockets().size() >= before.size() + 4);  // client link, proxy, link, origin
 
   const QByteArray response = fetch(url);
   QVERIFY2(response.startsWith("HTTP/1.1 200"), response.left(200).constData());
@@ -212,7 +189,7 @@ void LiveTest::servesThePageChangesALinkAndStops() {
   QVERIFY(!panel.isRunning());
   QVERIFY(panel.url().isEmpty());
   QVERIFY(!accepts(port));
-  QCOMPARE(ownListeningSockets(), before);
+  QCOMPARE(satlink::test::own_listening_sockets(), before);
   QVERIFY(panel.diagram()->state().requests >= 1);  // the last counters stay on show
 
   // The panel stays usable: it starts again, with a fresh log.
@@ -221,13 +198,13 @@ void LiveTest::servesThePageChangesALinkAndStops() {
   QCOMPARE(panel.requestLog()->model()->rowCount(), 0);
   QVERIFY(fetch(QUrl(panel.url())).startsWith("HTTP/1.1 200"));
   panel.stop();
-  QCOMPARE(ownListeningSockets(), before);
+  QCOMPARE(satlink::test::own_listening_sockets(), before);
 }
 
 void LiveTest::stopsOnDestruction() {
   ScenarioDocument doc;
   load(doc);
-  const auto before = ownListeningSockets();
+  const auto before = satlink::test::own_listening_sockets();
   quint16 port = 0;
   {
     LivePanel panel(&doc);
@@ -237,7 +214,7 @@ void LiveTest::stopsOnDestruction() {
     QVERIFY(accepts(port));
   }
   QVERIFY(!accepts(port));
-  QCOMPARE(ownListeningSockets(), before);
+  QCOMPARE(satlink::test::own_listening_sockets(), before);
 }
 
 void LiveTest::warnsAboutAddressesBeyondLoopback() {

@@ -3,6 +3,8 @@
 // what they measure alone.
 #include "satlink/simulator/experiment.hpp"
 
+#include "../support/listening_sockets.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -62,29 +64,6 @@ TEST(EngineAccuracy, DeterministicLinkMeasuresTheTcpPredictionInEveryMode) {
   }
 }
 
-// Inodes of this process's TCP sockets in LISTEN state (IPv4 and IPv6).
-std::set<std::string> own_listening_sockets() {
-  std::set<std::string> own;
-  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
-    std::error_code ec;
-    const std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
-    if (!ec && target.rfind("socket:[", 0) == 0) own.insert(target.substr(8, target.size() - 9));
-  }
-  std::set<std::string> listening;
-  for (const char* table : {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
-    std::ifstream in(table);
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
-      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
-          timeout >> inode;
-      if (state == "0A" && own.count(inode) != 0) listening.insert(inode);  // 0A: TCP_LISTEN
-    }
-  }
-  return listening;
-}
 
 TEST(EngineAccuracy, ACancelledRunStopsWithinASecondAndLeavesNoListeningSocket) {
   Scenario s = deterministic_scenario(12);
@@ -94,7 +73,7 @@ TEST(EngineAccuracy, ACancelledRunStopsWithinASecondAndLeavesNoListeningSocket) 
   s = load_scenario(s.source).scenario;
   const ExperimentPlan plan = plan_experiment(s);
   ASSERT_EQ(plan.trials.size(), 10u);
-  const auto before = own_listening_sockets();
+  const auto before = test::own_listening_sockets();
 
   RunOptions options;
   options.parallelism = 4;
@@ -103,7 +82,7 @@ TEST(EngineAccuracy, ACancelledRunStopsWithinASecondAndLeavesNoListeningSocket) 
   std::size_t listening_during = 0;
   std::thread canceller([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    listening_during = own_listening_sockets().size();
+    listening_during = test::own_listening_sockets().size();
     cancelled_at = std::chrono::steady_clock::now().time_since_epoch().count();
     cancel = true;
   });
@@ -116,7 +95,7 @@ TEST(EngineAccuracy, ACancelledRunStopsWithinASecondAndLeavesNoListeningSocket) 
   // The testbeds' listeners were seen while the trials ran (3 or 4 each): the check below sees.
   EXPECT_GE(listening_during, before.size() + 4 * 3);
   EXPECT_TRUE(results.empty());  // every trial was still loading: none is reported
-  EXPECT_EQ(own_listening_sockets(), before);
+  EXPECT_EQ(test::own_listening_sockets(), before);
 }
 
 // Per trial: the same plan run alone and four at a time on this (2-core) machine.
