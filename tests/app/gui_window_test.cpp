@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QImage>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -22,6 +23,7 @@
 #include <qcustomplot.h>
 
 #include "json_editor.hpp"
+#include "scenario_form.hpp"
 #include "main_window.hpp"
 #include "results_view.hpp"
 #include "satlink/simulator/har.hpp"
@@ -73,6 +75,14 @@ class WindowTest : public QObject {
     w.jsonEditor()->editor()->setPlainText(text);
     w.jsonEditor()->commit();
     QCOMPARE(w.document()->value("client.connections_per_host"), nlohmann::json(3));
+    // The form shows it, and typing in the form reaches the JSON tab.
+    auto* field = qobject_cast<QLineEdit*>(w.form()->fieldFor("client.connections_per_host"));
+    QVERIFY(field);
+    QCOMPARE(field->text(), QString("3"));
+    field->selectAll();
+    QTest::keyClicks(field, "4");
+    QTest::keyClick(field, Qt::Key_Return);
+    QVERIFY(w.jsonEditor()->editor()->toPlainText().contains("\"connections_per_host\": 4"));
   }
 
   void anInvalidValueDisablesRunWithTheReason() {
