@@ -223,8 +223,17 @@ void MainWindow::buildActions() {
                                   this, [this] { runExperiment(); });
   stopAction_ = runMenu->addAction(QIcon::fromTheme("media-playback-stop"), tr("&Stop"),
                                    QKeySequence(Qt::SHIFT | Qt::Key_F5), this, [this] { stopExperiment(); });
-  runMenu->addAction(tr("Show &live testbed"), QKeySequence(tr("Ctrl+L")), this,
-                     [this] { rightTabs_->setCurrentWidget(live_); });
+  runMenu->addSeparator();
+  QAction* startLive = runMenu->addAction(tr("Start &live testbed"), QKeySequence(tr("Ctrl+L")), this, [this] {
+    rightTabs_->setCurrentWidget(live_);
+    live_->start();
+  });
+  QAction* stopLive = runMenu->addAction(tr("Stop li&ve testbed"), this, [this] { live_->stop(); });
+  stopLive->setEnabled(false);
+  connect(live_, &LivePanel::runningChanged, this, [startLive, stopLive](bool running) {
+    startLive->setEnabled(!running);
+    stopLive->setEnabled(running);
+  });
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About Satlink Workbench"), this, &MainWindow::about);

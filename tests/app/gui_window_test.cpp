@@ -24,6 +24,7 @@
 
 #include "json_editor.hpp"
 #include "scenario_form.hpp"
+#include "live_panel.hpp"
 #include "main_window.hpp"
 #include "results_view.hpp"
 #include "satlink/simulator/har.hpp"
@@ -238,6 +239,26 @@ class WindowTest : public QObject {
     QVERIFY(copy);
     copy->trigger();
     QVERIFY(QGuiApplication::clipboard()->text().contains("option httpclose"));
+  }
+
+  void startsAndStopsTheLiveTestbedFromTheRunMenu() {
+    MainWindow w;
+    QVERIFY(w.openFile(kTiny));
+    QAction* start = nullptr;
+    QAction* stop = nullptr;
+    for (QAction* a : w.findChildren<QAction*>()) {
+      if (a->text() == "Start &live testbed") start = a;
+      if (a->text() == "Stop li&ve testbed") stop = a;
+    }
+    QVERIFY(start && stop);
+    QVERIFY(!stop->isEnabled());
+    start->trigger();
+    QVERIFY(w.livePanel()->isRunning());
+    QVERIFY(!start->isEnabled());
+    QVERIFY(stop->isEnabled());
+    stop->trigger();
+    QVERIFY(!w.livePanel()->isRunning());
+    QVERIFY(start->isEnabled());
   }
 
   void savesAtomicallyAndTracksChanges() {
