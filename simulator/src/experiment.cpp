@@ -67,11 +67,19 @@ PredictionInput prediction_input(const Trial& t) {
   in.server_keep_alive = m.server_keep_alive && origin_keeps;
   in.server_reuse_across_clients = s.proxy.server.reuse == proxycore::ReusePolicy::always;
   in.connections = s.client.connections_per_host;
+  in.users = s.client.users;
   const bool origin_tls12 = s.origin.tls_version == TlsVersion::v1_2;
   in.client_tls_rtts = m.proxy ? tls_rtts(s.proxy.client.tls.enabled,
                                           s.proxy.client.tls.version == proxycore::TlsVersion::v1_2)
                                : tls_rtts(s.origin.tls, origin_tls12);
   in.server_tls_rtts = tls_rtts(s.origin.tls, origin_tls12);
+  // A resumed handshake takes 1 RTT in TLS 1.2 and 1.3. The replay client always offers its
+  // user's session (ReplayOptions::tls_resume); the origin always accepts it (origin.cpp); the
+  // proxy accepts as client.tls says and offers as its backend's default (testbed.cpp).
+  const bool client_side_resumes = !m.proxy || s.proxy.client.tls.session_resumption;
+  in.client_tls_resumed_rtts = in.client_tls_rtts > 0 && client_side_resumes ? 1 : -1;
+  const bool server_side_resumes = proxycore::BackendConfig{}.tls.session_resumption;
+  in.server_tls_resumed_rtts = in.server_tls_rtts > 0 && server_side_resumes ? 1 : -1;
   in.slow_start = s.client_link.config.slow_start.enabled;
   in.initial_window = s.client_link.config.slow_start.initial_window;
   in.mss = s.client_link.config.mss;

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "satlink/simulator/experiment.hpp"
+
 namespace satlink::simulator {
 namespace {
 
@@ -265,6 +267,18 @@ TEST(Analytic, WorkedExampleOfModelsMd) {
   EXPECT_NEAR(t(1, true), 7'800, kEps);
 }
 
+// TLS 1.2 as the testbed runs it, resumed after the first handshake: only the HTML's connection
+// pays the second RTT, every later one costs what TLS 1.3 does: 25R + R and 13R + R.
+TEST(Analytic, WorkedExampleWithResumedTls12) {
+  for (bool ka : {false, true}) {
+    auto in = worked_example(2, ka);
+    in.client_tls_resumed_rtts = 1;
+    EXPECT_NEAR(predict(in, PredictionModel::tcp).page_load_ms, (ka ? 14 : 26) * kGeo, kEps);
+    in.client_tls_resumed_rtts = -1;  // every connection pays the full handshake
+    EXPECT_NEAR(predict(in, PredictionModel::tcp).page_load_ms, ka ? 9'000 : 18'600, kEps);
+  }
+}
+
 // The same page without slow start (as the link runs by default): MODELS.md's figures owe much
 // to slow start. And with the `geo` preset's 25 Mbit/s behind a proxy on a 0.5 ms, 1 Gbit/s LAN
 // (slow start on both links): +70 ms and +60 ms, mostly 4.8 ms per 15 KB object queued behind
@@ -290,6 +304,196 @@ TEST(Analytic, WorkedExampleVariants) {
       EXPECT_NEAR(p.page_load_ms, 11'470, 1e-6);
     }
   }
+}
+
+// ---- several users ------------------------------------------------------------------------
+
+// Without a shared bottleneck users do not meet: each takes the one-user page time, and the
+// connections and set-ups add up. 0 users is taken as 1.
+TEST(Analytic, UsersWithoutASharedBottleneckAreIndependent) {
+  auto in = page(kGeo);
+  in.server_rtt_ms = 0.5;
+  const auto one = predict(in, PredictionModel::tcp);
+  EXPECT_NEAR(one.page_load_max_ms, one.page_load_ms, kEps);
+  in.users = 0;
+  EXPECT_NEAR(predict(in, PredictionModel::tcp).page_load_ms, one.page_load_ms, kEps);
+  in.users = 5;
+  const auto five = predict(in, PredictionModel::tcp);
+  EXPECT_NEAR(five.page_load_ms, one.page_load_ms, kEps);
+  EXPECT_NEAR(five.page_load_max_ms, one.page_load_ms, kEps);
+  EXPECT_NEAR(five.html_ms, one.html_ms, kEps);
+  EXPECT_EQ(five.client_connections, 5 * one.client_connections);
+  EXPECT_NEAR(five.client_setup_ms, 5 * one.client_setup_ms, kEps);
+}
+
+// Two users, one connection each, no proxy, R = 100 ms, 8 Mbit/s (1 KB = 1 ms on the wire):
+// both requests reach the origin at 150 and queue on the downlink. HTML (50 KB): user 0 on the
+// wire 150-200, done 250; user 1 200-250, done 300. Each user's resource (100 KB) on its warm
+// connection arrives R after its HTML: user 0's at 300, 300-400, done 450; user 1's at 350,
+// queued behind it, 400-500, done 550. The second resource: user 0 at 500, 500-600, done 650;
+// user 1 at 600, 600-700, done 750. page_load_ms is the mean over users, as measured.
+TEST(Analytic, TwoUsersSerializeOnTheBottleneck) {
+  PredictionInput in;
+  in.client_rtt_ms = 100;
+  in.client_down_bps = 8e6;
+  in.proxy = false;
+  in.connections = 1;
+  in.users = 2;
+  in.html_bytes = 50'000;
+  in.resource_bytes = {100'000, 100'000};
+  const auto p = predict(in, PredictionModel::tcp);
+  EXPECT_NEAR(p.html_ms, (250 + 300) / 2.0, kEps);
+  EXPECT_NEAR(p.page_load_ms, (650 + 750) / 2.0, kEps);
+  EXPECT_NEAR(p.page_load_max_ms, 750, kEps);
+  EXPECT_EQ(p.client_connections, 2u);
+  EXPECT_NEAR(p.client_setup_ms, 2 * 100.0, kEps);
+  // one user alone: 250, then 300-400 (450), 500-600 (650)
+  in.users = 1;
+  EXPECT_NEAR(predict(in, PredictionModel::tcp).page_load_ms, 650, kEps);
+}
+
+// The uplink is a FIFO too: requests of 1000 bytes at 8 Mbit/s take 1 ms. Both users' HTML
+// requests leave at 100: user 0's is on the wire 100-101 (arrives 151, done 201), user 1's
+// 101-102 (done 202). One user alone: 201, as before the uplink had a queue.
+TEST(Analytic, UsersShareTheUplink) {
+  PredictionInput in;
+  in.client_rtt_ms = 100;
+  in.client_up_bps = 8e6;
+  in.request_bytes = 1'000;
+  in.proxy = false;
+  in.users = 2;
+  const auto p = predict(in, PredictionModel::tcp);
+  EXPECT_NEAR(p.page_load_ms, (201 + 202) / 2.0, kEps);
+  EXPECT_NEAR(p.page_load_max_ms, 202, kEps);
+  in.users = 1;
+  EXPECT_NEAR(predict(in, PredictionModel::tcp).page_load_ms, 201, kEps);
+}
+
+// The connections of origin-memory.json's 20 users (measured: 120 client, 120 server with
+// keep-alive, 620 with server-close). Each user has its own limit of 6; the proxy's pool is
+// shared, and with `always` it never holds more than the requests in flight.
+TEST(Analytic, ConnectionsOfTwentyUsers) {
+  auto in = page(70);
+  in.users = 20;
+  in.server_rtt_ms = 0.5;
+  auto p = predict(in, PredictionModel::tcp);
+  EXPECT_EQ(p.client_connections, 120u);
+  EXPECT_EQ(p.server_connections, 120u);  // `safe`: one per client connection's first request
+  in.server_keep_alive = false;
+  EXPECT_EQ(predict(in, PredictionModel::tcp).server_connections, 620u);
+  in.server_keep_alive = in.server_reuse_across_clients = true;
+  p = predict(in, PredictionModel::tcp);
+  EXPECT_LE(p.server_connections, 120u);
+  EXPECT_GE(p.server_connections, 20u);  // the 20 HTML requests arrive together
+  // one client connection per request, each user's at most 6 at a time
+  in.client_keep_alive = false;
+  EXPECT_EQ(predict(in, PredictionModel::tcp).client_connections, 620u);
+}
+
+// ---- TLS session resumption -----------------------------------------------------------------
+
+// Serial, no keep-alive, TLS 1.2 with resumption: the first connection pays the full handshake
+// (R + 2R of set-up), the 30 later ones open after it completed and resume (R + R): 4R + 30 x 3R.
+TEST(Analytic, ResumedTls12CostsOneRtt) {
+  auto in = serial_close(kGeo);
+  in.proxy = false;
+  in.client_tls_rtts = 2;
+  in.client_tls_resumed_rtts = 1;
+  const auto p = predict(in, PredictionModel::tcp);
+  EXPECT_NEAR(p.page_load_ms, 4 * kGeo + 30 * 3 * kGeo, kEps);
+  EXPECT_NEAR(p.client_setup_ms, 3 * kGeo + 30 * 2 * kGeo, kEps);
+  // seed: 1.5R of TCP before each handshake
+  EXPECT_NEAR(predict(in, PredictionModel::seed).page_load_ms, 4.5 * kGeo + 30 * 3.5 * kGeo, kEps);
+  // TLS 1.3 resumed costs what a full handshake does: nothing changes
+  in.client_tls_rtts = 1;
+  const double full13 = predict(in, PredictionModel::tcp).page_load_ms;
+  in.client_tls_resumed_rtts = -1;
+  EXPECT_NEAR(predict(in, PredictionModel::tcp).page_load_ms, full13, kEps);
+  EXPECT_NEAR(full13, 31 * 3 * kGeo, kEps);
+}
+
+// A connection opened before the first full handshake completed has no session to resume.
+// Two users, one connection each, client keep-alive, server-close, origin TLS 1.2, R = 100,
+// R_b = 20: both HTML requests reach the proxy at 150 and open server connections together,
+// so both pay the full 3 R_b (the first session is stored at 210); HTML first byte at 230,
+// done 280. Every later server connection resumes (2 R_b): resource 1 arrives at 330, first
+// byte 330 + 40 + 20 = 390, done 440; resource 2 arrives at 490, done 600.
+TEST(Analytic, ServerConnectionsResumeOnlyAfterTheFirstHandshake) {
+  PredictionInput in;
+  in.client_rtt_ms = 100;
+  in.server_rtt_ms = 20;
+  in.server_keep_alive = false;
+  in.connections = 1;
+  in.users = 2;
+  in.server_tls_rtts = 2;
+  in.server_tls_resumed_rtts = 1;
+  in.resource_bytes = {1'000, 1'000};
+  auto p = predict(in, PredictionModel::tcp);
+  EXPECT_NEAR(p.html_ms, 280, kEps);
+  EXPECT_NEAR(p.page_load_ms, 600, kEps);
+  EXPECT_NEAR(p.page_load_max_ms, 600, kEps);
+  EXPECT_EQ(p.server_connections, 6u);
+  EXPECT_NEAR(p.server_setup_ms, 2 * 60.0 + 4 * 40.0, kEps);  // 2 full, 4 resumed
+  // without resumption every server connection pays 3 R_b: 20 ms more per resource
+  in.server_tls_resumed_rtts = -1;
+  p = predict(in, PredictionModel::tcp);
+  EXPECT_NEAR(p.page_load_ms, 640, kEps);
+  EXPECT_NEAR(p.server_setup_ms, 6 * 60.0, kEps);
+}
+
+// server-keepalive-https.json, TLS 1.2 towards the origin, server-close (sizes do not matter at
+// unlimited rates): R = 100, R_b = 20, C = 6. The HTML takes R + R + 3R_b + R_b = 280 and its
+// handshake stores the proxy's session at 210, so every resource's server connection resumes
+// (2R_b). A request on a warm client connection then takes R + 2R_b + R_b = 160 (full: 180), one
+// on a new client connection R + 160 = 260 (280). The five new connections take resources 2-6
+// at 280, done at 540, then four more each at 160: 1180. The HTML's connection does 1, 7, 13,
+// 19, 25 (done 1080). Full handshakes: 280 + 280 + 4 x 180 = 1280, the bench's old prediction.
+TEST(Analytic, ResumptionOnTheServerSideOfServerClose) {
+  auto in = page(100, 30, 5'000);
+  in.html_bytes = 10'000;
+  in.server_rtt_ms = 20;
+  in.server_keep_alive = false;
+  in.server_tls_rtts = 2;
+  const double full = predict(in, PredictionModel::tcp).page_load_ms;
+  in.server_tls_resumed_rtts = 1;
+  const auto resumed = predict(in, PredictionModel::tcp);
+  EXPECT_NEAR(full, 1'280, kEps);  // the bench's "before" prediction
+  EXPECT_NEAR(resumed.page_load_ms, 1'180, kEps);
+  EXPECT_NEAR(resumed.server_setup_ms, 60 + 30 * 40.0, kEps);
+  // TLS 1.3 for comparison: 1 RTT full or resumed, the HTML's handshake R_b cheaper still
+  in.server_tls_rtts = 1;
+  EXPECT_NEAR(predict(in, PredictionModel::tcp).page_load_ms, 1'160, kEps);
+}
+
+// prediction_input() carries the scenario's users and the TLS resumption of both sides.
+TEST(Analytic, PredictionInputOfAScenario) {
+  using ScenarioMode = ::satlink::simulator::Mode;  // not this file's Mode
+  Trial t;
+  t.mode = ScenarioMode::server_close;
+  t.scenario.client.users = 20;
+  t.scenario.origin.tls = true;
+  t.scenario.origin.tls_version = TlsVersion::v1_2;
+  auto in = prediction_input(t);
+  EXPECT_EQ(in.users, 20u);
+  EXPECT_EQ(in.client_tls_rtts, 0);  // the proxy's client side is plain here
+  EXPECT_EQ(in.client_tls_resumed_rtts, -1);
+  EXPECT_EQ(in.server_tls_rtts, 2);
+  EXPECT_EQ(in.server_tls_resumed_rtts, 1);
+  t.scenario.proxy.client.tls.enabled = true;
+  t.scenario.proxy.client.tls.version = proxycore::TlsVersion::v1_2;
+  in = prediction_input(t);
+  EXPECT_EQ(in.client_tls_rtts, 2);
+  EXPECT_EQ(in.client_tls_resumed_rtts, 1);
+  t.scenario.proxy.client.tls.session_resumption = false;  // the proxy accepts none
+  EXPECT_EQ(prediction_input(t).client_tls_resumed_rtts, -1);
+  t.mode = ScenarioMode::no_proxy;  // the browser resumes with the origin, which always accepts
+  in = prediction_input(t);
+  EXPECT_EQ(in.client_tls_rtts, 2);
+  EXPECT_EQ(in.client_tls_resumed_rtts, 1);
+  t.scenario.origin.tls = false;
+  in = prediction_input(t);
+  EXPECT_EQ(in.client_tls_resumed_rtts, -1);
+  EXPECT_EQ(in.server_tls_resumed_rtts, -1);
 }
 
 }  // namespace

@@ -29,9 +29,19 @@ struct PredictionInput {
   // takes an idle server connection. true: nginx, HAProxy `http-reuse always`.
   bool server_reuse_across_clients = false;
   std::uint32_t connections = 6;  // per host, the browser's limit (0 is taken as 1)
-  int client_tls_rtts =
-      0;  // extra RTTs per new connection: 0 none, 1 TLS 1.3 or resumed, 2 TLS 1.2
+  // Browsers loading the page together (0 is taken as 1). Each has its own connections, its own
+  // HTML-then-resources schedule and its own TLS session; they share both links' bottlenecks
+  // and the proxy's server pool and server-side TLS session.
+  std::uint32_t users = 1;
+  // Extra RTTs of a full TLS handshake per new connection: 0 none, 1 TLS 1.3, 2 TLS 1.2.
+  int client_tls_rtts = 0;
   int server_tls_rtts = 0;
+  // Extra RTTs of a resumed handshake (TLS 1.2 and 1.3: 1); -1: no resumption, every new
+  // connection pays the full handshake. A connection resumes when a session was stored before
+  // it opened: the client side keeps one per user, the proxy one for the origin, each stored
+  // when that side's first full handshake completes.
+  int client_tls_resumed_rtts = -1;
+  int server_tls_resumed_rtts = -1;
   // Slow start on both links (as each link's `slow_start` block): IW in segments of mss bytes.
   bool slow_start = false;
   std::uint32_t initial_window = 10;
@@ -43,10 +53,12 @@ struct PredictionInput {
   double think_ms = 0;                        // the origin's time per request
 };
 
+// With several users, per-user times are averaged over them, as the measured metrics are.
 struct Prediction {
-  double page_load_ms = 0;  // from the first request to the last byte of the last resource
-  double html_ms = 0;       // to the HTML's last byte
-  std::uint32_t client_connections = 0, server_connections = 0;  // opened
+  double page_load_ms = 0;      // from the first request to the last byte of the last resource
+  double page_load_max_ms = 0;  // the slowest user's page load (= page_load_ms with one user)
+  double html_ms = 0;           // to the HTML's last byte
+  std::uint32_t client_connections = 0, server_connections = 0;  // opened, by all users
   // Set-up time paid, summed over the connections opened (TLS included). Without a proxy each
   // connection's set-up crosses both links: the client link's share is counted as client, the
   // server link's as server, so the two add up to the whole.
