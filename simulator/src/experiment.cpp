@@ -24,14 +24,7 @@ double thread_cpu_ms() {
 int tls_rtts(bool on, bool tls12) { return on ? (tls12 ? 2 : 1) : 0; }
 
 TrialResult measure(const Trial& t, const RunOptions& options, const std::atomic<bool>& cancel) {
-  TrialResult r;
-  r.index = t.index;
-  r.mode = t.mode;
-  r.point = t.point;
-  r.sweep_values = t.sweep_values;
-  r.repetition = t.repetition;
-  r.seed = t.seed;
-  r.label = t.label();
+  TrialResult r = result_of(t);
   const PredictionInput in = prediction_input(t);
   r.predicted_seed = predict(in, PredictionModel::seed);
   r.predicted_tcp = predict(in, PredictionModel::tcp);
@@ -51,6 +44,18 @@ TrialResult measure(const Trial& t, const RunOptions& options, const std::atomic
 }
 
 }  // namespace
+
+TrialResult result_of(const Trial& t) {
+  TrialResult r;
+  r.index = t.index;
+  r.mode = t.mode;
+  r.point = t.point;
+  r.sweep_values = t.sweep_values;
+  r.repetition = t.repetition;
+  r.seed = t.seed;
+  r.label = t.label();
+  return r;
+}
 
 PredictionInput prediction_input(const Trial& t) {
   const Scenario& s = t.scenario;
@@ -214,9 +219,7 @@ std::vector<TrialResult> run_experiment(const ExperimentPlan& plan, const RunOpt
       try {
         r = measure(plan.trials[i], options, cancel);
       } catch (const std::exception& e) {  // a trial's failure is its own, never the run's
-        r.index = plan.trials[i].index;
-        r.mode = plan.trials[i].mode;
-        r.label = plan.trials[i].label();
+        r = result_of(plan.trials[i]);
         r.error = e.what();
       }
       admission.leave(share, r.error.empty() ? r.cpu_ms : 0, p.requests);

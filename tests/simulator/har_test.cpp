@@ -154,14 +154,7 @@ TEST(ResultsCsv, MatchGoldenFiles) {
   const auto log = three_requests();
   std::vector<TrialResult> results;
   for (const Trial& t : plan.trials) {
-    TrialResult r;
-    r.index = t.index;
-    r.mode = t.mode;
-    r.point = t.point;
-    r.sweep_values = t.sweep_values;
-    r.repetition = t.repetition;
-    r.seed = t.seed;
-    r.label = t.label();
+    TrialResult r = result_of(t);
     r.metrics = trial_metrics(log);
     r.requests = request_metrics(log);
     r.loads = page_loads(log);

@@ -38,6 +38,10 @@ struct TrialResult {
   std::vector<LogEvent> events;  // only with RunOptions::keep_events
 };
 
+// A result that says which trial it is (index, mode, point, sweep values, repetition, seed,
+// label) and nothing else yet: what measure() fills, and what a failed trial reports.
+TrialResult result_of(const Trial& t);
+
 struct RunOptions {
   std::uint32_t parallelism = 0;  // 0: the scenario's, else automatic (16 per core, 16..64)
   bool keep_events = false;
