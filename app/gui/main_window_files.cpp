@@ -152,6 +152,11 @@ QString MainWindow::exportResults(const QString& dir, const QString& format) {
 
 QString MainWindow::exportEverything(const QString& dir) {
   if (results_->results().empty()) return tr("Nothing to export: run the experiment first.");
+  // Drawing every chart of a big sweep in three formats takes seconds on this thread.
+  QApplication::setOverrideCursor(Qt::WaitCursor);
+  struct RestoreCursor {
+    ~RestoreCursor() { QApplication::restoreOverrideCursor(); }
+  } restore;
   sim::OutputOptions o;
   o.events = true;
   try {
