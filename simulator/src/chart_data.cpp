@@ -63,6 +63,9 @@ std::vector<Breakdown> breakdown(const std::vector<TrialResult>& results, std::u
       const double load = std::max(0.0, t->metrics.page_load_ms);
       const double client = std::min(load, t->metrics.client_setup_critical_ms);
       const double server = std::min(load - client, t->metrics.server_setup_critical_ms);
+      // Set-up comes from the links' spans above; the requests' connect is not added here,
+      // and ssl/wait no longer hold the client link's handshake (request_metrics moved it to
+      // connect), so the rest is split without counting the set-up twice.
       double ssl = 0, wait = 0, receive = 0;
       for (const RequestMetrics& q : t->requests) {
         ssl += std::max(0.0, q.ssl_ms);

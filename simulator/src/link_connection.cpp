@@ -126,7 +126,9 @@ void Connection::start() {
   const LinkConfig c = link->snapshot();
   const double t_ms = link->since_start_ms(t0);
   up.flow.hold_until_ns = setup_release_ns(t0, c, t_ms);
-  link->emit(LinkEvent::accept, t0, id, 0);
+  boost::system::error_code ec;
+  const tcp::endpoint peer = client.remote_endpoint(ec);
+  link->emit(LinkEvent::accept, t0, id, 0, 0, ec ? 0 : peer.port());  // b joins the client's log
   link->emit(LinkEvent::setup_start, t0, id, 0);
   link->emit(LinkEvent::setup_end, up.flow.hold_until_ns, id, 0);
   spawn(up.read_loop());

@@ -112,14 +112,18 @@ asio::awaitable<bool> open(ReplayState& core, User& u, Conn& c) {
     ec = cec;
   }
   ClientError err = ClientError::connect_failed;
+  std::int64_t local_port = 0;  // joins the client link's accept (its b) in the log
   if (!ec && !u.aborting()) {
     error_code ignored;
     c.stream.socket().set_option(tcp::no_delay(true), ignored);  // requests leave at once
+    const auto local = c.stream.socket().local_endpoint(ignored);
+    if (!ignored) local_port = local.port();
     err = ClientError::tls_failed;
     if (c.stream.tls()) co_await handshake(core, u, c, request, ec);
   }
   if (!ec && u.aborting()) ec = asio::error::operation_aborted;
-  core.emit(ClientEvent::connect_end, c.id, request, ec ? (ec.value() != 0 ? ec.value() : -1) : 0);
+  core.emit(ClientEvent::connect_end, c.id, request, ec ? (ec.value() != 0 ? ec.value() : -1) : 0,
+            local_port);
   if (ec) {
     u.abandon(c, err, true, false, ec.message());
     co_return false;

@@ -2,6 +2,7 @@
 // predicts, a cancelled run lets go of everything at once, and trials run side by side measure
 // what they measure alone.
 #include "satlink/simulator/experiment.hpp"
+#include "satlink/simulator/metrics.hpp"
 
 #include "../support/listening_sockets.hpp"
 
@@ -61,6 +62,47 @@ TEST(EngineAccuracy, DeterministicLinkMeasuresTheTcpPredictionInEveryMode) {
                 std::string(to_string(r.mode)).c_str(), measured, predicted, measured - predicted,
                 100 * (measured - predicted) / predicted);
     EXPECT_NEAR(measured, predicted, tolerance_ms(predicted)) << r.label;
+  }
+}
+
+// What a browser would show: a new connection's first request has connect ~1 RTT of the client
+// link (100 ms) and wait ~1 RTT + the server side, not connect ~0 and wait ~2 RTT. Only the
+// attribution moves: the same log without the client link's events gives the same spans.
+TEST(EngineAccuracy, NewConnectionsShowTheHandshakeInConnect) {
+  const ExperimentPlan plan = plan_experiment(deterministic_scenario(6));
+  RunOptions options;
+  options.parallelism = 1;
+  options.keep_events = true;
+  std::atomic<bool> cancel{false};
+  const auto results = run_experiment(plan, options, nullptr, cancel);
+  ASSERT_EQ(results.size(), plan.trials.size());
+  constexpr double kRtt = 100;
+  for (const TrialResult& r : results) {
+    ASSERT_EQ(r.error, "") << r.label;
+    std::vector<LogEvent> without_link = r.events;
+    std::erase_if(without_link,
+                  [](const LogEvent& e) { return e.component == Component::client_link; });
+    const auto raw = request_metrics(without_link);
+    ASSERT_EQ(raw.size(), r.requests.size()) << r.label;
+    std::size_t new_connections = 0;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      const RequestMetrics& q = r.requests[i];
+      SCOPED_TRACE(r.label + " request " + std::to_string(q.request));
+      ASSERT_EQ(raw[i].request, q.request);
+      EXPECT_NEAR(q.time_ms(), raw[i].time_ms(), 1e-6);
+      EXPECT_NEAR(q.connect_ms - raw[i].connect_ms, raw[i].wait_ms - q.wait_ms, 1e-6);
+      if (q.reused || q.connect_ms < 0) continue;
+      ++new_connections;
+      std::printf("  %-13s #%llu connect %6.1f ms  wait %6.1f ms  (as measured: %5.1f, %6.1f)\n",
+                  std::string(to_string(r.mode)).c_str(),
+                  static_cast<unsigned long long>(q.request), q.connect_ms, q.wait_ms,
+                  raw[i].connect_ms, raw[i].wait_ms);
+      EXPECT_NEAR(q.connect_ms, kRtt, 5 + 0.1 * kRtt);
+      EXPECT_GE(q.wait_ms, kRtt - 5);
+      EXPECT_LE(q.wait_ms, kRtt + 50);  // + the server link (10 ms RTT) and its set-up
+    }
+    EXPECT_GT(new_connections, 0u) << r.label;
+    EXPECT_DOUBLE_EQ(trial_metrics(without_link).page_load_ms, r.metrics.page_load_ms);
   }
 }
 

@@ -1,6 +1,8 @@
 // Metrics from hand-written event logs: every expected figure is computed by hand from the log.
 #include "satlink/simulator/metrics.hpp"
 
+#include "satlink/simulator/har.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -55,9 +57,16 @@ class Log {
   Log& queued(double ms, std::uint64_t request, std::int64_t index, std::int64_t user = 0) {
     return client(ms, ClientEvent::request_queued, 0, request, index, user);
   }
-  Log& connect(std::uint64_t conn, std::uint64_t request, double start, double end) {
+  Log& connect(std::uint64_t conn, std::uint64_t request, double start, double end,
+              std::int64_t local_port = 0) {
     client(start, ClientEvent::connect_start, conn, request);
-    return client(end, ClientEvent::connect_end, conn, request, 0);
+    return client(end, ClientEvent::connect_end, conn, request, 0, local_port);
+  }
+  // A link's side of one connection: accept (b = the peer's port) and the set-up hold.
+  Log& accepted(Component side, std::uint64_t conn, std::int64_t peer_port, double at_ms,
+                double release_ms) {
+    add(at_ms, side, static_cast<std::uint8_t>(LinkEvent::accept), 0, conn, 0, 0, peer_port, 0);
+    return setup(side, conn, at_ms, release_ms);
   }
 
   std::vector<LogEvent> events;
@@ -142,6 +151,96 @@ TEST(RequestMetrics, KeepAlivePageHasHarTimings) {
   expect_timings(find(requests, 4), 650, -1, -1, 1, 600, 9);
   EXPECT_DOUBLE_EQ(find(requests, 4).time_ms(), 1260);
   EXPECT_EQ(find(requests, 4).resource_index, 3u);
+}
+
+// The client link's emulated handshake moves into connect. Plain HTTP, 600 ms RTT:
+//   conn 1 (port 40001): req 1 new, hold 600 ms; req 2 reused on it (pays nothing)
+//   conn 2 (port 40001 again, later): req 3 new, hold 100 ms: the later accept of the port
+//   conn 3 (port 40002): req 4 new, hold 600 ms but only 200 ms of wait to take
+// The server link's accept names port 40001 too (no-proxy mode): it is never used.
+Log handshake_page() {
+  Log log;
+  log.client(0, ClientEvent::page_start, 0, 0, 0)
+      .queued(0, 1, 0)
+      .connect(1, 1, 0, 1, 40001)
+      .accepted(Component::client_link, 7, 40001, 1.5, 601.5)
+      .accepted(Component::server_link, 1, 40001, 301.5, 302.5)
+      .exchange(1, 1, false, 2, 3, 1203, 1250, 5000)
+      .queued(1250, 2, 1)
+      .queued(1250, 3, 2)
+      .queued(1250, 4, 3)
+      .exchange(2, 1, true, 1251, 1252, 1853, 1900)
+      .connect(2, 3, 1300, 1301, 40001)
+      .accepted(Component::client_link, 8, 40001, 1300.5, 1400.5)
+      .exchange(3, 2, false, 1302, 1303, 1700, 1710)
+      .connect(3, 4, 1250, 1251, 40002)
+      .accepted(Component::client_link, 9, 40002, 1251, 1851)
+      .exchange(4, 3, false, 1252, 1253, 1453, 1460)
+      .client(1900, ClientEvent::page_end, 0, 0, 0, 1);
+  return log;
+}
+
+TEST(RequestMetrics, EmulatedHandshakeMovesFromWaitToConnect) {
+  const auto requests = request_metrics(handshake_page().events);
+  ASSERT_EQ(requests.size(), 4u);
+  // Without the link: connect 1, wait 1200. The hold (600) minus nothing: the request's own
+  // one-way trip is after setup_end already.
+  expect_timings(find(requests, 1), 1, 601, -1, 1, 600, 47);
+  EXPECT_DOUBLE_EQ(find(requests, 1).time_ms(), 1250);  // the phases still sum to the span
+  expect_timings(find(requests, 2), 1, -1, -1, 1, 601, 47);  // reused: nothing to attribute
+  expect_timings(find(requests, 3), 51, 101, -1, 1, 297, 10);
+  EXPECT_DOUBLE_EQ(find(requests, 3).time_ms(), 460);
+  expect_timings(find(requests, 4), 1, 201, -1, 1, 0, 7);  // never more than the wait
+  EXPECT_DOUBLE_EQ(find(requests, 4).time_ms(), 210);
+  // Order of arrival does not matter.
+  std::vector<LogEvent> reversed = handshake_page().events;
+  std::reverse(reversed.begin(), reversed.end());
+  expect_timings(find(request_metrics(reversed), 1), 1, 601, -1, 1, 600, 47);
+  expect_timings(find(request_metrics(reversed), 3), 51, 101, -1, 1, 297, 10);
+  // The trial's own figures come from the log, not from these timings: unchanged.
+  const TrialMetrics m = trial_metrics(handshake_page().events);
+  EXPECT_DOUBLE_EQ(m.page_load_ms, 1900);
+  EXPECT_DOUBLE_EQ(m.client_setup_ms, 600 + 100 + 600);
+  EXPECT_DOUBLE_EQ(m.server_setup_ms, 1);
+  // HAR: time is still the sum of the phases.
+  HarPage page;
+  page.paths = {"/", "/a", "/b", "/c"};
+  page.loads = page_loads(handshake_page().events);
+  const auto har = har_document(requests, page);
+  EXPECT_TRUE(validate_har(har).empty());
+}
+
+TEST(RequestMetrics, EmulatedHandshakeMovesFromSslToTcpConnect) {
+  // TLS: the held first byte was the ClientHello, so ssl held the hold; connect includes ssl.
+  Log log;
+  log.client(0, ClientEvent::page_start, 0, 0, 0)
+      .queued(0, 1, 0)
+      .client(0, ClientEvent::connect_start, 1, 1)
+      .client(1, ClientEvent::tls_start, 1, 1)
+      .client(1201, ClientEvent::tls_end, 1, 1, 0, 0x0304)
+      .client(1201, ClientEvent::connect_end, 1, 1, 0, 40003)
+      .accepted(Component::client_link, 1, 40003, 0.5, 600.5)
+      .exchange(1, 1, false, 1202, 1203, 1804, 1850)
+      .client(1850, ClientEvent::page_end, 0, 0, 0, 1);
+  const auto requests = request_metrics(log.events);
+  ASSERT_EQ(requests.size(), 1u);
+  expect_timings(requests[0], 1, 1201, 600, 1, 601, 46);  // without the link: ssl 1200
+  EXPECT_DOUBLE_EQ(requests[0].time_ms(), 1850);
+  // A log whose connect_end names no port (an older log): no join, ssl as measured.
+  for (LogEvent& e : log.events) {
+    if (e.is(ClientEvent::connect_end)) e.b = 0;
+  }
+  expect_timings(request_metrics(log.events)[0], 1, 1201, 1200, 1, 601, 46);
+}
+
+TEST(RequestMetrics, WithoutClientLinkEventsTimingsAreAsMeasured) {
+  // Only the server link's accept names the port: nothing moves.
+  Log log = handshake_page();
+  std::erase_if(log.events, [](const LogEvent& e) { return e.component == Component::client_link; });
+  const auto requests = request_metrics(log.events);
+  expect_timings(find(requests, 1), 1, 1, -1, 1, 1200, 47);
+  expect_timings(find(requests, 3), 51, 1, -1, 1, 397, 10);
+  expect_timings(find(requests, 4), 1, 1, -1, 1, 200, 7);
 }
 
 TEST(TrialMetrics, KeepAlivePage) {

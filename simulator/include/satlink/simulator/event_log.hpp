@@ -23,9 +23,12 @@ enum class Component : std::uint8_t { client, client_link, proxy, server_link, o
 
 // Link events. dir: 0 = uplink (client to target), 1 = downlink (target to client).
 enum class LinkEvent : std::uint8_t {
-  accept,          // a connection arrived at the link; a = its local port at the far side (0)
+  accept,          // a connection arrived at the link; a = its local port at the far side (0),
+                   // b = the accepted peer's port (the client's local port: joins the client
+                   // link's connection to the replay's connect_end b)
   setup_start,     // the emulated handshake starts (t = accept time)
-  setup_end,       // client-to-target bytes may leave from now on (t = the release time)
+  setup_end,       // client-to-target bytes may leave from now on (t = the release time);
+                   // setup_end - accept is what a browser would spend in connect (docs/metrics.md)
   target_connect,  // the onward connection is opened (when the SYN would arrive); a = 0 ok, else errno-like code
   chunk_in,        // bytes read from the sender: a = bytes, b = planned release (ns), c = bottleneck queue bytes
   chunk_out,       // bytes written to the receiver: a = bytes, b = planned release (ns), c = its arrival (ns)
@@ -57,7 +60,9 @@ enum class ClientEvent : std::uint8_t {
   request_queued,  // the browser wants a URL (the page at page_start, resources when the HTML
                    // is parsed); a = resource index (0 = the page, i = i-th URL of the HTML), b = user
   connect_start,   // a = user, request = the request that needs the connection
-  connect_end,     // after the TLS handshake when there is one; a = 0 ok, else an error code
+  connect_end,     // after the TLS handshake when there is one; a = 0 ok, else an error code;
+                   // b = the socket's local port once TCP connected, else 0 (the client link's
+                   // accept b names the same port)
   tls_start,
   tls_end,         // a = 1 resumed, 0 full, -1 failed; b = TLS version (0x0303, 0x0304)
   request_start,   // first request byte written; a = 1 on a reused connection, else 0
