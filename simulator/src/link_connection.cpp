@@ -139,10 +139,8 @@ awaitable<void> Connection::connect(std::int64_t connect_at) {
   connect_timer.expires_at(at(connect_at));
   co_await connect_timer.async_wait(kUse);
   if (ended) co_return;
-  if (link->closing) {  // still in set-up when the link closed: nothing to drain
-    abort();
-    co_return;
-  }
+  // A drain that came during the set-up still delivers what the client already sent (an abort
+  // would have ended the connection): the onward connection is made, and reads nothing new.
   auto [ec] = co_await target.async_connect(link->target, kUse);
   if (ended) co_return;
   link->emit(LinkEvent::target_connect, now_ns(), id, 0, ec ? ec.value() : 0);
@@ -152,6 +150,7 @@ awaitable<void> Connection::connect(std::int64_t connect_at) {
   }
   connected = true;
   target.set_option(tcp::no_delay(true));
+  if (link->closing) drain();
   spawn(up.write_loop());
   spawn(down.read_loop());
   spawn(down.write_loop());

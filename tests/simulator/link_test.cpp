@@ -335,11 +335,40 @@ TEST(Link, CloseDrainsWhatIsInFlight) {
       },
       std::chrono::seconds(5)));
   bed.link->close(LinkClose::drain);
-  EXPECT_EQ(received.get_future().get(), payload);
+  auto delivered = received.get_future();
+  ASSERT_EQ(delivered.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(delivered.get(), payload);
   EXPECT_EQ(s.recv_until_end(), 0);  // then a FIN, not a reset
   bed.link->wait_closed();
   EXPECT_EQ(bed.link->open_connections(), 0u);
   EXPECT_THROW(Socket::connect_to(bed.link->port()), std::runtime_error);  // no longer listening
+}
+
+// A drain that comes while the connection is still in its emulated set-up (onward connect
+// not yet made) delivers what the client sent, then closes. It used to reset the connection,
+// which also made CloseDrainsWhatIsInFlight hang 1 run in ~60 on a loaded machine (its
+// immediate onward connect could be scheduled after the close).
+TEST(Link, DrainDuringSetUpStillDelivers) {
+  std::promise<std::string> received;
+  Bed bed(config(50, 50, SetupModel::tcp), [&](Socket& s, std::int64_t) {
+    std::string data;
+    s.recv_until_end(&data);
+    received.set_value(data);
+  });
+  Socket s = bed.connect();
+  s.send("held for the handshake");
+  ASSERT_TRUE(bed.log.wait_for(
+      [](const auto& v) {
+        return std::any_of(v.begin(), v.end(),
+                           [](const LogEvent& e) { return e.is(LinkEvent::chunk_in); });
+      },
+      std::chrono::seconds(5)));
+  bed.link->close(LinkClose::drain);  // the onward connect is 50 ms away
+  auto delivered = received.get_future();
+  ASSERT_EQ(delivered.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(delivered.get(), "held for the handshake");
+  EXPECT_EQ(s.recv_until_end(), 0);  // a FIN, not a reset
+  bed.link->wait_closed();
 }
 
 TEST(Link, AbortResetsEveryConnection) {
