@@ -172,8 +172,9 @@ QString MainWindow::exportEverything(const QString& dir) {
 }
 
 QString MainWindow::exportChart(const QString& chart, const QString& path) {
-  QCustomPlot* plot = results_->plot(chart);
-  if (!plot) return tr("No chart named %1").arg(chart);
+  QCustomPlot plot;  // drawn afresh at export size: the one on screen has smaller text
+  plot.resize(charts::kWidth, charts::kHeight);
+  if (!results_->draw(chart, plot)) return tr("No chart named %1").arg(chart);
   const QString suffix = QFileInfo(path).suffix().toLower();
   charts::Format format;
   if (suffix == "png") format = charts::Format::Png;
@@ -181,7 +182,7 @@ QString MainWindow::exportChart(const QString& chart, const QString& path) {
   else if (suffix == "pdf") format = charts::Format::Pdf;
   else return tr("%1: the file name must end in .png, .svg or .pdf").arg(path);
   lastDir_ = QFileInfo(path).absolutePath();
-  return charts::exportPlot(*plot, path, format);
+  return charts::exportPlot(plot, path, format);
 }
 
 void MainWindow::readSettings() {

@@ -45,6 +45,24 @@ QTableView* makeTable(QWidget* parent, QAbstractItemModel* model) {
   return view;
 }
 
+// The chart library sizes text for a 1600 x 1000 export; on screen a chart has about half that
+// room, so its text is set a step smaller (the export functions redraw at full size).
+void fitScreen(QCustomPlot& plot) {
+  QFont small = plot.font();
+  small.setPointSize(10);
+  for (QCPAxis* axis : {plot.xAxis, plot.yAxis, plot.xAxis2, plot.yAxis2}) {
+    axis->setTickLabelFont(small);
+    axis->setLabelFont(small);
+  }
+  plot.legend->setFont(small);
+  for (int i = 0; i < plot.plotLayout()->elementCount(); ++i)
+    if (auto* title = qobject_cast<QCPTextElement*>(plot.plotLayout()->elementAt(i))) {
+      QFont f = title->font();
+      f.setPointSize(13);
+      title->setFont(f);
+    }
+}
+
 QStandardItem* numberItem(double v) {
   auto* item = new QStandardItem;
   item->setData(v, Qt::DisplayRole);  // sorts as a number
@@ -245,39 +263,50 @@ void ResultsView::setResults(const sim::Scenario& scenario, const sim::Experimen
     c->blockSignals(false);
 
   redrawPointCharts();
-  if (!plan_.sweep_paths.empty()) {
-    charts::drawSweep(*sweep_, sim::sweep(plan_, results_), tr("Measured (lines) and predicted (dashed)"));
-    sweep_->replot();
-  }
+  if (!plan_.sweep_paths.empty()) redraw({"sweep"});
   redrawTrialCharts();
   fillTable();
   fillEvents();
 }
 
-void ResultsView::redrawPointCharts() {
-  const auto point = static_cast<std::uint32_t>(std::max(0, pointPicker_->currentIndex()));
-  // Titles without the scenario's name: the window shows it, and the plot is narrower than an
-  // exported chart.
+// One chart as the engine's data says, into any plot: the screen's (then fitted to it) or a
+// fresh one at export size.
+bool ResultsView::draw(const QString& name, QCustomPlot& plot) const {
+  const auto point = currentPoint();
   const QString at = plan_.points > 1 ? QStringLiteral(" (%1)").arg(pointPicker_->currentText()) : QString();
-  charts::drawComparison(*comparison_, sim::comparison(results_, point), tr("Page-load time per mode") + at);
-  charts::drawBreakdown(*breakdown_, sim::breakdown(results_, point), tr("Where the time went") + at);
-  comparison_->replot();
-  breakdown_->replot();
-}
-
-void ResultsView::redrawTrialCharts() {
   const sim::TrialResult* r = nullptr;
   const QVariant index = trialPicker_->currentData();
   for (const auto& x : results_)
     if (index.isValid() && x.index == index.toUInt()) r = &x;
   const QString label = r ? QString::fromStdString(r->label) : tr("no trial yet");
-  charts::drawWaterfall(*waterfall_, r ? sim::waterfall(*r) : std::vector<sim::WaterfallRow>{},
-                        tr("Waterfall: ") + label);
-  charts::drawConnections(*connections_, r ? r->series : sim::OccupancySeries{},
-                          tr("Connections and origin memory: ") + label);
-  waterfall_->replot();
-  connections_->replot();
+  // Titles without the scenario's name: the window shows it.
+  if (name == QLatin1String("comparison"))
+    charts::drawComparison(plot, sim::comparison(results_, point), tr("Page-load time per mode") + at);
+  else if (name == QLatin1String("breakdown"))
+    charts::drawBreakdown(plot, sim::breakdown(results_, point), tr("Where the time went") + at);
+  else if (name == QLatin1String("sweep"))
+    charts::drawSweep(plot, sim::sweep(plan_, results_), tr("Measured (lines) and predicted (dashed)"));
+  else if (name == QLatin1String("waterfall"))
+    charts::drawWaterfall(plot, r ? sim::waterfall(*r) : std::vector<sim::WaterfallRow>{}, tr("Waterfall: ") + label);
+  else if (name == QLatin1String("connections"))
+    charts::drawConnections(plot, r ? r->series : sim::OccupancySeries{},
+                            tr("Connections and origin memory: ") + label);
+  else
+    return false;
+  return true;
 }
+
+void ResultsView::redraw(const QStringList& names) {
+  for (const QString& name : names) {
+    QCustomPlot* p = plot(name);
+    draw(name, *p);
+    fitScreen(*p);
+    p->replot();
+  }
+}
+
+void ResultsView::redrawPointCharts() { redraw({"comparison", "breakdown"}); }
+void ResultsView::redrawTrialCharts() { redraw({"waterfall", "connections"}); }
 
 void ResultsView::fillTable() {
   tableModel_->clear();

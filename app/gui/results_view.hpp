@@ -42,7 +42,10 @@ class ResultsView : public QTabWidget {
   QCustomPlot* plot(const QString& name) const;
   QStringList plotNames() const;
   QString currentPlotName() const;
-  std::uint32_t currentPoint() const;  // the sweep point the comparison shows  // the chart on screen (comparison when none is)
+  std::uint32_t currentPoint() const;  // the sweep point the comparison shows
+  // Draws the named chart (the current point and trial) into `plot`, sized for export: the
+  // screen's plots have smaller text. False for an unknown name.
+  bool draw(const QString& name, QCustomPlot& plot) const;  // the chart on screen (comparison when none is)
   QTableView* table() const { return tableView_; }
   QTableView* events() const { return eventsView_; }
   const sim::ExperimentPlan& plan() const { return plan_; }
@@ -54,6 +57,7 @@ class ResultsView : public QTabWidget {
 
  private:
   QWidget* wrapWithPicker(QCustomPlot* plot, QComboBox* picker, const QString& label);
+  void redraw(const QStringList& names);
   void redrawPointCharts();
   void redrawTrialCharts();
   void fillTable();
