@@ -23,14 +23,8 @@ namespace satlink::gui {
 namespace {
 
 QString pointName(const sim::ExperimentPlan& plan, std::uint32_t point) {
-  for (const auto& t : plan.trials) {
-    if (t.point != point) continue;
-    QStringList parts;
-    for (std::size_t i = 0; i < t.sweep_values.size() && i < plan.sweep_paths.size(); ++i)
-      parts << QString::fromStdString(plan.sweep_paths[i] + "=" + t.sweep_values[i].dump());
-    return parts.join(", ");
-  }
-  return QString::number(point);
+  const std::string label = sim::point_label(plan, point);
+  return label.empty() ? QString::number(point) : QString::fromStdString(label);
 }
 
 QTableView* makeTable(QWidget* parent, QAbstractItemModel* model) {

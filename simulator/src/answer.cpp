@@ -182,21 +182,6 @@ std::string predicted_sentence(const std::string& subject, const Stats& s, Pair 
   return text + ".";
 }
 
-std::string point_label(const ExperimentPlan& plan, const std::vector<TrialResult>& results,
-                        std::uint32_t point) {
-  const std::vector<nlohmann::json>* values = nullptr;
-  for (const Trial& t : plan.trials)
-    if (t.point == point && !values) values = &t.sweep_values;
-  for (const TrialResult& r : results)
-    if (r.point == point && !values) values = &r.sweep_values;
-  std::string out;
-  for (std::size_t i = 0; values && i < values->size() && i < plan.sweep_paths.size(); ++i) {
-    const auto& v = (*values)[i];
-    out += (out.empty() ? "" : ", ") + plan.sweep_paths[i] + "=" +
-           (v.is_string() ? v.get<std::string>() : v.dump());
-  }
-  return out;
-}
 
 // Failed, missing and partly failed trials at the point, and modes without an interval.
 void trial_caveats(const ExperimentPlan& plan, const std::vector<TrialResult>& results,
@@ -262,7 +247,7 @@ std::string lower_first(std::string s) {
 Answer answer(const ExperimentPlan& plan, const std::vector<TrialResult>& results,
               std::uint32_t point) {
   Answer out;
-  out.point = point_label(plan, results, point);
+  out.point = point_label(plan, point);
   const Stats s = stats_at(results, point);
   std::vector<Finding> findings;
   std::vector<std::string> not_compared;

@@ -36,6 +36,20 @@ std::string Trial::label() const {
   return out + " #" + std::to_string(repetition + 1);
 }
 
+std::string point_label(const ExperimentPlan& plan, std::uint32_t point) {
+  std::string out;
+  for (const Trial& t : plan.trials) {
+    if (t.point != point) continue;
+    for (std::size_t i = 0; i < t.sweep_values.size() && i < plan.sweep_paths.size(); ++i) {
+      const auto& v = t.sweep_values[i];
+      out += (out.empty() ? "" : ", ") + plan.sweep_paths[i] + "=" +
+             (v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    break;
+  }
+  return out;
+}
+
 ExperimentPlan plan_experiment(const Scenario& s) {
   ExperimentPlan plan;
   for (const SweepAxis& axis : s.experiment.sweep) plan.sweep_paths.push_back(axis.path);

@@ -33,4 +33,8 @@ struct ExperimentPlan {
 // The scenario must have loaded without errors (its sweep values are checked by the loader).
 ExperimentPlan plan_experiment(const Scenario& s);
 
+// A sweep point as people read it: "client_link.rtt_ms=600, client.users=10" (strings
+// unquoted); "" without a sweep or when the plan has no trial at the point.
+std::string point_label(const ExperimentPlan& plan, std::uint32_t point);
+
 }  // namespace satlink::simulator
