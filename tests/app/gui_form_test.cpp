@@ -1,129 +1,17 @@
 // The scenario form (ScenarioForm) bound to a ScenarioDocument, offscreen: it shows what the
-// document holds, writes what the user edits, marks the loader's errors at their fields, and
-// never writes back when the document changes under it.
-#include <QAction>
-#include <QCheckBox>
-#include <QComboBox>
+// document holds, marks the loader's errors at their fields, and never writes back when the
+// document changes under it. What the user's edits write is in gui_form_edit_test.cpp (the
+// same test class and executable); the shared helpers are in gui_form_helpers.hpp.
 #include <QDir>
 #include <QLabel>
-#include <QLineEdit>
-#include <QPlainTextEdit>
-#include <QPushButton>
 #include <QScrollArea>
-#include <QTableWidget>
 #include <QToolButton>
-#include <QtTest>
 #include <fstream>
 
-#include "scenario_document.hpp"
-#include "scenario_form.hpp"
+#include "gui_form_helpers.hpp"
+#include "gui_form_test.hpp"
 
-using nlohmann::json;
-using satlink::gui::ScenarioDocument;
-using satlink::gui::ScenarioForm;
-
-namespace {
-
-QString scenarioFile(const QString& name) {
-  return QStringLiteral(SATLINK_SCENARIOS_DIR) + QLatin1Char('/') + name;
-}
-
-// The editor of a path, of the expected kind; a missing one ends the run with its name (the
-// tests would only crash on it).
-template <class W>
-W* editor(const ScenarioForm& form, const char* path) {
-  W* w = qobject_cast<W*>(form.fieldFor(QString::fromLatin1(path)));
-  if (!w) qFatal("no %s editor for %s", W::staticMetaObject.className(), path);
-  return w;
-}
-
-// Types into a line edit as a user does and presses Enter (editingFinished).
-void type(QLineEdit* edit, const QString& text) {
-  edit->selectAll();
-  QTest::keyClick(edit, Qt::Key_Backspace);
-  QTest::keyClicks(edit, text);
-  QTest::keyClick(edit, Qt::Key_Return);
-}
-
-// What one editor shows against the document's value; empty when they agree.
-QString disagreement(QWidget* w, const json& v) {
-  const QString name = w->objectName();
-  auto num = [](const QString& t) { return t.toDouble(); };
-  if (auto* e = qobject_cast<QLineEdit*>(w)) {
-    if (v.is_null())
-      return e->text().isEmpty() ? QString() : name + " shows " + e->text() + ", absent";
-    if (v.is_number() && num(e->text()) == v.get<double>()) return {};
-    if (v.is_string() && e->text() == QString::fromStdString(v.get<std::string>())) return {};
-    return name + " shows " + e->text() + ", document " + QString::fromStdString(v.dump());
-  }
-  if (auto* c = qobject_cast<QComboBox*>(w)) {
-    const QString data = c->currentData().toString();
-    if (v.is_null() ? data.isEmpty()
-                    : (data == QString::fromStdString(v.dump()) ||
-                       (v.is_object() && data == QLatin1String("custom"))))
-      return {};
-    return name + " shows " + c->currentText() + ", document " + QString::fromStdString(v.dump());
-  }
-  if (auto* b = qobject_cast<QCheckBox*>(w)) {
-    if (!v.is_boolean() || b->isChecked() == v.get<bool>()) return {};
-    return name + " checked " + QString::number(b->isChecked()) + ", document " +
-           QString::fromStdString(v.dump());
-  }
-  if (auto* t = qobject_cast<QPlainTextEdit*>(w)) {
-    if (t->toPlainText() == QString::fromStdString(v.is_string() ? v.get<std::string>() : ""))
-      return {};
-    return name + " differs";
-  }
-  if (auto* t = qobject_cast<QTableWidget*>(w)) {
-    const int rows = v.is_array() ? int(v.size()) : 0;
-    if (t->rowCount() != rows) return name + " has " + QString::number(t->rowCount()) + " rows";
-    for (int r = 0; r < rows; ++r)
-      if (t->item(r, 0)->text() != QString::fromStdString(v[std::size_t(r)].value("path", "")))
-        return name + " row " + QString::number(r) + " differs";
-  }
-  return {};
-}
-
-// Every editor named after a JSON path against the document; returns the mismatches, and how
-// many editors were compared in `compared`.
-QStringList formAgainstDocument(const ScenarioForm& form, const ScenarioDocument& doc,
-                                int* compared) {
-  QStringList out;
-  *compared = 0;
-  for (QWidget* w : form.findChildren<QWidget*>()) {
-    const QString name = w->objectName();
-    if (name.isEmpty() || name.contains('#') || name.startsWith(QLatin1String("qt_")) ||
-        name.contains(QLatin1String("sweep")) || !name.at(0).isLower())
-      continue;
-    const QString diff = disagreement(w, doc.value(name.toStdString()));
-    ++*compared;
-    if (!diff.isEmpty()) out << diff;
-  }
-  return out;
-}
-
-}  // namespace
-
-class FormTest : public QObject {
-  Q_OBJECT
-
- private slots:
-  void shippedScenariosShowTheDocument_data();
-  void shippedScenariosShowTheDocument();
-  void geoScenarioShowsPresetsAndValuesInEffect();
-  void sweepAxesShowTheFile();
-  void editsWriteTheDocument();
-  void documentEditsUpdateTheForm();
-  void invalidValuesAreMarkedAtTheField();
-  void clearingAFieldRemovesTheKey();
-  void resourcesTableAddsEditsAndRemoves();
-  void pageSourceSwitchConverts();
-  void sweepEditsWriteTheAxes();
-  void errorsWithoutAFieldAreListedAtTheTop();
-  void refreshNeverWritesBack();
-  void ownEditKeepsTheCursor();
-  void fitsThePanel();
-};
+using namespace form_test;
 
 void FormTest::shippedScenariosShowTheDocument_data() {
   QTest::addColumn<QString>("file");
@@ -212,51 +100,6 @@ void FormTest::sweepAxesShowTheFile() {
   QVERIFY(editor<QCheckBox>(form, "origin.tls")->isChecked());
 }
 
-void FormTest::editsWriteTheDocument() {
-  ScenarioDocument doc;
-  ScenarioForm form(&doc);
-  QVERIFY(doc.load(scenarioFile(QStringLiteral("geo-600ms.json")), nullptr));
-
-  type(editor<QLineEdit>(form, "client_link.down.delay_ms"), QStringLiteral("250"));
-  QCOMPARE(doc.value("client_link.down.delay_ms"), json(250));
-  QVERIFY(doc.value("client_link.down.delay_ms").is_number_integer());  // not 250.0
-  type(editor<QLineEdit>(form, "client_link.down.loss.rate"), QStringLiteral("0.02"));
-  QCOMPARE(doc.value("client_link.down.loss.rate"), json(0.02));
-  type(editor<QLineEdit>(form, "name"), QStringLiteral("Edited"));
-  QCOMPARE(doc.value("name"), json("Edited"));
-  QVERIFY(doc.isModified());
-
-  auto* preset = editor<QComboBox>(form, "client_link.preset");
-  preset->setCurrentIndex(preset->findText(QStringLiteral("leo")));
-  QCOMPARE(doc.value("client_link.preset"), json("leo"));
-  auto* setup = editor<QComboBox>(form, "client_link.setup");
-  setup->setCurrentIndex(setup->findText(QStringLiteral("seed")));
-  QCOMPARE(doc.value("client_link.setup"), json("seed"));
-  editor<QCheckBox>(form, "client.keep_alive")->setChecked(false);
-  QCOMPARE(doc.value("client.keep_alive"), json(false));
-  editor<QCheckBox>(form, "client_link.slow_start.enabled")->setChecked(true);
-  QCOMPARE(doc.value("client_link.slow_start.enabled"), json(true));
-  form.findChild<QCheckBox*>(QStringLiteral("experiment.modes#close"))->setChecked(false);
-  QCOMPARE(doc.value("experiment.modes"),
-           json({"no-proxy", "keep-alive", "server-close", "client-close"}));
-
-  // "custom" keep-alive starts from the preset's figures (nginx: 75 s, 1000 requests).
-  auto* keepAlive = editor<QComboBox>(form, "origin.keep_alive");
-  keepAlive->setCurrentIndex(keepAlive->findData(QStringLiteral("custom")));
-  QVERIFY(doc.value("origin.keep_alive").is_object());
-  QCOMPARE(doc.value("origin.keep_alive.timeout_ms"), json(75000.0));
-  type(editor<QLineEdit>(form, "origin.keep_alive.timeout_ms"), QStringLiteral("2000"));
-  QCOMPARE(doc.value("origin.keep_alive.timeout_ms"), json(2000));
-  keepAlive->setCurrentIndex(keepAlive->findText(QStringLiteral("off")));
-  QCOMPARE(doc.value("origin.keep_alive"), json("off"));
-  QVERIFY(!editor<QLineEdit>(form, "origin.keep_alive.timeout_ms")->isEnabledTo(&form));
-
-  QVERIFY2(doc.isValid(), doc.errors().empty() ? "" : doc.errors()[0].reason.c_str());
-  int compared = 0;
-  const QStringList diffs = formAgainstDocument(form, doc, &compared);
-  QVERIFY2(diffs.isEmpty(), qPrintable(diffs.join('\n')));
-}
-
 void FormTest::documentEditsUpdateTheForm() {
   ScenarioDocument doc;
   ScenarioForm form(&doc);
@@ -323,127 +166,6 @@ void FormTest::invalidValuesAreMarkedAtTheField() {
   QVERIFY(setup->property("invalid").toBool());
 }
 
-void FormTest::clearingAFieldRemovesTheKey() {
-  ScenarioDocument doc;
-  ScenarioForm form(&doc);
-  QVERIFY(doc.load(scenarioFile(QStringLiteral("geo-600ms.json")), nullptr));
-  type(editor<QLineEdit>(form, "client.connections_per_host"), QString());
-  QVERIFY(doc.value("client.connections_per_host").is_null());
-  QVERIFY(!doc.json()["client"].contains("connections_per_host"));
-  QVERIFY(editor<QLineEdit>(form, "client.connections_per_host")
-              ->placeholderText()
-              .startsWith(QLatin1String("6")));
-
-  editor<QComboBox>(form, "client_link.preset")->setCurrentIndex(0);  // (none)
-  QVERIFY(!doc.json()["client_link"].contains("preset"));
-
-  auto* tls = editor<QCheckBox>(form, "origin.tls");
-  tls->setChecked(true);
-  QCOMPARE(doc.value("origin.tls"), json(true));
-  QVERIFY(!tls->actions().isEmpty());
-  tls->actions().first()->trigger();  // the context menu's "Reset to default"
-  QVERIFY(!doc.json()["origin"].contains("tls"));
-  QVERIFY(!tls->isChecked());
-}
-
-void FormTest::resourcesTableAddsEditsAndRemoves() {
-  ScenarioDocument doc;
-  ScenarioForm form(&doc);
-  QVERIFY(doc.load(scenarioFile(QStringLiteral("seed-3-images-30ms.json")), nullptr));
-  auto* table = editor<QTableWidget>(form, "page.resources");
-  QVERIFY(table);
-  QCOMPARE(editor<QComboBox>(form, "page#source")->currentIndex(), 0);  // listed
-  QCOMPARE(table->rowCount(), 3);
-  QCOMPARE(table->item(1, 0)->text(), QStringLiteral("/img2.jpg"));
-  QCOMPARE(table->item(1, 2)->text(), QStringLiteral("30000"));
-
-  form.findChild<QPushButton*>(QStringLiteral("page.resources#add"))->click();
-  QCOMPARE(doc.value("page.resources").size(), std::size_t(4));
-  QCOMPARE(table->rowCount(), 4);
-  QVERIFY(doc.isValid());  // the new row is complete and its path unique
-  table->item(3, 2)->setText(QStringLiteral("12345"));
-  QCOMPARE(doc.value("page.resources[3].size"), json(12345));
-  table->item(3, 0)->setText(QStringLiteral("/style.css"));
-  table->item(3, 1)->setText(QStringLiteral("text/css"));
-  QCOMPARE(doc.value("page.resources[3]"),
-           json({{"path", "/style.css"}, {"type", "text/css"}, {"size", 12345}}));
-
-  // A bad size is the loader's to reject; the cell is marked with its reason.
-  table->item(3, 2)->setText(QStringLiteral("lots"));
-  QCOMPARE(doc.value("page.resources[3].size"), json("lots"));
-  QVERIFY(table->property("invalid").toBool());
-  QVERIFY(!table->item(3, 2)->toolTip().isEmpty());
-  QVERIFY(table->item(3, 2)->background().color() != table->item(3, 0)->background().color());
-  table->item(3, 2)->setText(QStringLiteral("100"));
-  QVERIFY(!table->property("invalid").toBool());
-
-  table->selectRow(0);
-  form.findChild<QPushButton*>(QStringLiteral("page.resources#remove"))->click();
-  QCOMPARE(doc.value("page.resources").size(), std::size_t(3));
-  QCOMPARE(doc.value("page.resources[0].path"), json("/img2.jpg"));
-  QCOMPARE(table->rowCount(), 3);
-  QCOMPARE(table->item(0, 0)->text(), QStringLiteral("/img2.jpg"));
-}
-
-void FormTest::pageSourceSwitchConverts() {
-  ScenarioDocument doc;
-  ScenarioForm form(&doc);
-  QVERIFY(doc.load(scenarioFile(QStringLiteral("geo-600ms.json")), nullptr));
-  auto* source = editor<QComboBox>(form, "page#source");
-  auto* table = editor<QTableWidget>(form, "page.resources");
-  QVERIFY(table->isHidden() || !table->isVisibleTo(&form));
-  source->setCurrentIndex(0);  // listed: the generated resources become rows
-  QVERIFY(!doc.json()["page"].contains("generate"));
-  QCOMPARE(doc.value("page.resources").size(), std::size_t(30));
-  QCOMPARE(doc.value("page.resources[0].size"), json(15000));
-  QVERIFY(doc.isValid());
-  QVERIFY(table->isVisibleTo(&form));
-  source->setCurrentIndex(1);  // back: a count and the size range
-  QVERIFY(!doc.json()["page"].contains("resources"));
-  QCOMPARE(doc.value("page.generate"),
-           json({{"count", 30}, {"min_bytes", 15000}, {"max_bytes", 15000}}));
-}
-
-void FormTest::sweepEditsWriteTheAxes() {
-  ScenarioDocument doc;
-  ScenarioForm form(&doc);
-  QVERIFY(doc.load(scenarioFile(QStringLiteral("server-keepalive-wan.json")), nullptr));
-  auto* values = editor<QLineEdit>(form, "experiment.sweep[0].values");
-  type(values, QStringLiteral("5, 50"));
-  QCOMPARE(doc.value("experiment.sweep[0].values"), json({5, 50}));
-
-  editor<QComboBox>(form, "experiment.sweep[0]#kind")->setCurrentIndex(1);  // range
-  QCOMPARE(doc.value("experiment.sweep[0]"),
-           json({{"path", "server_link.rtt_ms"}, {"from", 5}, {"to", 50}, {"step", 45}}));
-  type(editor<QLineEdit>(form, "experiment.sweep[0].step"), QStringLiteral("15"));
-  QCOMPARE(doc.value("experiment.sweep[0].step"), json(15));
-  editor<QComboBox>(form, "experiment.sweep[0]#kind")->setCurrentIndex(0);  // the loaded values
-  QCOMPARE(doc.value("experiment.sweep[0].values"), json({5, 20, 35, 50}));
-
-  form.findChild<QPushButton*>(QStringLiteral("experiment.sweep#add"))->click();
-  QCOMPARE(doc.value("experiment.sweep").size(), std::size_t(2));
-  QCOMPARE(doc.value("experiment.sweep[1].path"), json("client_link.rtt_ms"));
-  auto* path = editor<QComboBox>(form, "experiment.sweep[1].path");
-  path->setEditText(QStringLiteral("origin.tls_version"));
-  emit path->lineEdit()->editingFinished();
-  type(editor<QLineEdit>(form, "experiment.sweep[1].values"), QStringLiteral("1.2, 1.3"));
-  // The swept field holds a string, so 1.2 is taken as "1.2".
-  QCOMPARE(doc.value("experiment.sweep[1].values"), json({"1.2", "1.3"}));
-  QVERIFY(doc.isValid());
-
-  // A value the swept field rejects is marked at the values box.
-  type(editor<QLineEdit>(form, "experiment.sweep[1].values"), QStringLiteral("\"1.4\""));
-  QVERIFY(editor<QLineEdit>(form, "experiment.sweep[1].values")->property("invalid").toBool());
-  QVERIFY(editor<QLineEdit>(form, "experiment.sweep[1].values")
-              ->toolTip()
-              .contains(QLatin1String("origin.tls_version")));
-
-  form.findChild<QToolButton*>(QStringLiteral("experiment.sweep[1]#remove"))->click();
-  QCOMPARE(doc.value("experiment.sweep").size(), std::size_t(1));
-  form.findChild<QToolButton*>(QStringLiteral("experiment.sweep[0]#remove"))->click();
-  QVERIFY(!doc.json()["experiment"].contains("sweep"));
-}
-
 void FormTest::errorsWithoutAFieldAreListedAtTheTop() {
   ScenarioDocument doc;
   ScenarioForm form(&doc);
@@ -485,22 +207,6 @@ void FormTest::refreshNeverWritesBack() {
   QVERIFY(editor<QLineEdit>(form, "client_link.down.delay_ms")->property("invalid").toBool());
   QVERIFY(form.fieldFor(QStringLiteral("experiment.modes"))->property("invalid").toBool());
   QVERIFY(editor<QTableWidget>(form, "page.resources")->property("invalid").toBool());
-}
-
-void FormTest::ownEditKeepsTheCursor() {
-  ScenarioDocument doc;
-  ScenarioForm form(&doc);
-  QVERIFY(doc.load(scenarioFile(QStringLiteral("geo-600ms.json")), nullptr));
-  auto* rtt = editor<QLineEdit>(form, "client_link.rtt_ms");
-  rtt->setText(QStringLiteral("450"));
-  rtt->setCursorPosition(1);
-  emit rtt->editingFinished();
-  QCOMPARE(doc.value("client_link.rtt_ms"), json(450));
-  QCOMPARE(rtt->text(), QStringLiteral("450"));
-  QCOMPARE(rtt->cursorPosition(), 1);
-  // Another field's change leaves it alone too.
-  QVERIFY(doc.setValue("client.users", 2));
-  QCOMPARE(rtt->cursorPosition(), 1);
 }
 
 void FormTest::fitsThePanel() {
@@ -546,4 +252,3 @@ void FormTest::fitsThePanel() {
 }
 
 QTEST_MAIN(FormTest)
-#include "gui_form_test.moc"
