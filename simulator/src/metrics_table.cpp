@@ -1,6 +1,6 @@
 // The metric descriptor table that drives every export of TrialMetrics, and the statistics
-// over repetitions (mean, median, sd, Student's t interval). Split from metrics.cpp: the
-// computation from events stays there.
+// over repetitions (mean, median, sd, Student's t interval). The computation from events is in
+// metrics.cpp (per request) and metrics_trial.cpp (per trial).
 #include <algorithm>
 #include <array>
 #include <cmath>

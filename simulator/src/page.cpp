@@ -1,36 +1,21 @@
+// The test page's HTML: generating it from a Page (with its padding to html_size), finding the
+// resources a browser would fetch first in any HTML (a tolerant tag scanner), and validating a
+// Page. Resource bodies and checksums are in page_body.cpp.
 #include "satlink/simulator/page.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <map>
+
+#include "page_filler.hpp"
 
 namespace satlink::simulator {
 
 namespace {
 
-constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
-constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
-constexpr std::uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
-constexpr std::uint64_t kLine = 64;  // body line length, '\n' included
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-constexpr std::size_t kChecksumPiece = 64 * 1024;
-
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = kFnvOffset;
-  for (const char ch : s) {
-    h ^= static_cast<unsigned char>(ch);
-    h *= kFnvPrime;
-  }
-  return h;
-}
-
-// splitmix64's finaliser: a good 64-bit draw from any counter.
-std::uint64_t mix(std::uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using page_detail::kAlphabet;
+using page_detail::kGolden;
+using page_detail::mix;
 
 char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -286,45 +271,6 @@ std::string page_html(const Page& page) {
   const std::uint64_t natural = html.size() + tail.size();
   if (page.html_size > natural) html += padding(page.html_size - natural);
   return html + tail;
-}
-
-void fill_body(std::string_view path, std::uint64_t offset, std::span<char> out) {
-  const std::uint64_t key = fnv1a(path);
-  std::size_t k = 0;
-  while (k < out.size()) {
-    const std::uint64_t block = (offset + k) / 8;
-    const std::uint64_t word = mix(key + block * kGolden);
-    for (std::uint64_t j = (offset + k) % 8; j < 8 && k < out.size(); ++j, ++k) {
-      const std::uint64_t col = (offset + k) % kLine;
-      out[k] = col < 2 ? '/' : col == kLine - 1 ? '\n' : kAlphabet[(word >> (j * 8)) & 63];
-    }
-  }
-}
-
-void BodyChecksum::update(std::string_view bytes) {
-  std::uint64_t h = hash_;
-  for (const char ch : bytes) {
-    h ^= static_cast<unsigned char>(ch);
-    h *= kFnvPrime;
-  }
-  hash_ = h;
-}
-
-std::uint64_t body_checksum(std::string_view path, std::uint64_t size) {
-  BodyChecksum sum;
-  std::string piece(static_cast<std::size_t>(std::min<std::uint64_t>(size, kChecksumPiece)), '\0');
-  for (std::uint64_t offset = 0; offset < size; offset += piece.size()) {
-    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), size - offset));
-    fill_body(path, offset, std::span<char>(piece.data(), n));
-    sum.update(std::string_view(piece.data(), n));
-  }
-  return sum.value();
-}
-
-std::string checksum_hex(std::uint64_t checksum) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(checksum));
-  return buf;
 }
 
 // What a browser changes in a URL's path (the WHATWG URL path percent-encode set), or where

@@ -1,10 +1,11 @@
-// The replay client: users, the browser's connection scheduling (reuse idle connections, open
-// new ones up to the limit, otherwise wait; pipelining), each connection's coroutine, cancel and
-// timeout. Streams, TLS and response parsing are in replay_connection.hpp. Every handler of one
-// Replay runs on one strand, so the state below needs no locks (except what cancel() touches).
+// The replay client's page-load scheduler: users, the browser's connection scheduling (reuse
+// idle connections, open new ones up to the limit, otherwise wait; pipelining), requests'
+// outcomes and retries, cancel and timeout. Each connection's coroutine (connect, TLS, the
+// exchange) is in replay_exchange.cpp; the state both share in replay_state.hpp; streams, TLS
+// and response parsing in replay_connection.hpp. Every handler of one Replay runs on one strand,
+// so the state needs no locks (except what cancel() touches).
 #include "satlink/simulator/replay.hpp"
 
-#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,216 +13,11 @@
 #include <stdexcept>
 
 #include "replay_connection.hpp"
+#include "replay_state.hpp"
 
 namespace satlink::simulator {
 
 using namespace replay_detail;
-
-struct User;
-
-struct ReplayState : std::enable_shared_from_this<ReplayState> {
-  ReplayState(ReplayOptions o, EventLog* l);
-
-  const ReplayOptions options;
-  EventLog* const log;
-  tcp::endpoint endpoint;
-  std::string sni;  // empty: none (numeric host)
-  std::unique_ptr<asio::ssl::context> tls;
-  std::size_t depth = 1;  // effective pipelining depth
-
-  // On the strand.
-  std::unique_ptr<asio::steady_timer> deadline;
-  std::vector<std::shared_ptr<User>> users;
-  std::uint64_t next_conn = 1, next_request = 1;
-  std::uint32_t users_left = 0;
-  ReplayResult result;
-  std::function<void(const ReplayResult&)> done;
-
-  // Shared with cancel() on any thread.
-  std::mutex mutex;
-  std::optional<Strand> strand;  // set by start_on, dropped when done
-  bool cancel_requested = false;
-  bool finished = false;  // done ran: the io_context may be gone, post nothing
-
-  void emit(ClientEvent kind, std::uint64_t conn, std::uint64_t request, std::int64_t a = 0,
-            std::int64_t b = 0, std::int64_t c = 0, std::int64_t t_ns = 0) const {
-    log_client(log, kind, conn, request, a, b, c, t_ns);
-  }
-  void begin();
-  void abort_all(ClientError reason);
-  void user_done(bool ok);
-};
-
-// One browser: its queue of wanted URLs and its connections to the one host.
-struct User : std::enable_shared_from_this<User> {
-  User(ReplayState& s, std::uint32_t i) : core(s), index(i) {}
-  ReplayState& core;
-  const std::uint32_t index;
-  std::vector<std::unique_ptr<Request>> requests;
-  std::deque<Request*> queue;  // wanted, not on a connection yet (FIFO)
-  std::vector<std::shared_ptr<Conn>> conns;
-  std::size_t outstanding = 0;  // requests without their outcome yet
-  bool failed = false, ended = false, reported = false;
-  asio::steady_timer::time_point hold_until;  // idle_hold_ms after page_end
-  ClientError abort_reason = ClientError::none;
-  SessionSlot session;
-
-  bool aborting() const { return abort_reason != ClientError::none; }
-  void start();
-  Request* add_request(std::uint32_t resource_index, std::string target);
-  void on_page(const std::string& html);
-  void dispatch();
-  void assign(Conn& c);
-  void open_connection();
-  void fail(Request& r, std::uint64_t conn, ClientError err, const std::string& detail = "");
-  void complete(Request& r, Conn& c, const Response& resp, const std::string& html);
-  void finished(std::int64_t t_ns = 0);
-  void abandon(Conn& c, ClientError err, bool head_fails, bool count_retry,
-               const std::string& detail = "");
-  void conn_ended(Conn& c);
-  void abort(ClientError reason);
-};
-
-namespace {
-
-asio::awaitable<bool> handshake(ReplayState& core, User& u, Conn& c, std::uint64_t request,
-                                error_code& ec) {
-  SSL* ssl = c.stream.tls()->native_handle();
-  if (!core.sni.empty()) SSL_set_tlsext_host_name(ssl, core.sni.c_str());
-  if (core.options.tls_resume) {
-    SSL_set_ex_data(ssl, session_slot_index(), &u.session);
-    if (u.session.get()) SSL_set_session(ssl, u.session.get());
-  }
-  core.emit(ClientEvent::tls_start, c.id, request);
-  auto [hec] =
-      co_await c.stream.tls()->async_handshake(asio::ssl::stream_base::client, use_nothrow);
-  ec = hec;
-  const std::int64_t outcome = ec ? -1 : (SSL_session_reused(ssl) ? 1 : 0);
-  core.emit(ClientEvent::tls_end, c.id, request, outcome, ec ? 0 : SSL_version(ssl));
-  co_return !ec;
-}
-
-// TCP connect, then the TLS handshake: connect_end comes after both, so connect_end −
-// connect_start is HAR's `connect` (which includes `ssl`).
-asio::awaitable<bool> open(ReplayState& core, User& u, Conn& c) {
-  const std::uint64_t request = c.inflight.front()->id;
-  core.emit(ClientEvent::connect_start, c.id, request, u.index);
-  error_code ec = asio::error::operation_aborted;
-  if (!u.aborting()) {  // cancelled before the coroutine ran: no connection for nothing
-    auto [cec] = co_await c.stream.socket().async_connect(core.endpoint, use_nothrow);
-    ec = cec;
-  }
-  ClientError err = ClientError::connect_failed;
-  std::int64_t local_port = 0;  // joins the client link's accept (its b) in the log
-  if (!ec && !u.aborting()) {
-    error_code ignored;
-    c.stream.socket().set_option(tcp::no_delay(true), ignored);  // requests leave at once
-    const auto local = c.stream.socket().local_endpoint(ignored);
-    if (!ignored) local_port = local.port();
-    err = ClientError::tls_failed;
-    if (c.stream.tls()) co_await handshake(core, u, c, request, ec);
-  }
-  if (!ec && u.aborting()) ec = asio::error::operation_aborted;
-  core.emit(ClientEvent::connect_end, c.id, request, ec ? (ec.value() != 0 ? ec.value() : -1) : 0,
-            local_port);
-  if (ec) {
-    u.abandon(c, err, true, false, ec.message());
-    co_return false;
-  }
-  c.connected = true;
-  u.dispatch();  // with pipelining, the new connection may take more requests now
-  co_return true;
-}
-
-asio::awaitable<bool> write_request(ReplayState& core, Conn& c, Request& r) {
-  const std::string text = request_text(core.options, r.target);
-  core.emit(ClientEvent::request_start, c.id, r.id, c.sent > 0 ? 1 : 0);
-  ++c.sent;
-  const error_code ec = co_await c.stream.write(text);
-  if (ec) co_return false;
-  core.emit(ClientEvent::request_sent, c.id, r.id);
-  co_return true;
-}
-
-// After the load, a kept connection stays open (idle at the server) until the server closes
-// it, the hold passes, or the replay is cancelled. Bytes from the server end it too.
-asio::awaitable<void> hold_idle(User& u, Conn& c) {
-  c.wake.expires_at(u.hold_until);
-  c.wake.async_wait([conn = &c](error_code ec) {
-    if (!ec) conn->stream.close();  // when not cancelled, the coroutine below is still reading
-  });
-  std::array<char, 4096> sink;
-  co_await c.stream.read_some(asio::buffer(sink));
-  c.wake.cancel();
-}
-
-// The connection's life after it is open: write what was assigned, read responses in order,
-// wait idle for more, until the server or the user ends it.
-asio::awaitable<void> serve(ReplayState& core, User& u, Conn& c) {
-  for (;;) {
-    if (u.aborting()) {
-      u.abandon(c, u.abort_reason, true, false);
-      co_return;
-    }
-    while (c.written < c.inflight.size()) {
-      const bool ok = co_await write_request(core, c, *c.inflight[c.written]);
-      if (!ok) {
-        u.abandon(c, ClientError::io_error, c.answered == 0, true, "write failed");
-        co_return;
-      }
-      ++c.written;
-    }
-    if (c.inflight.empty()) {
-      if (u.ended && c.reusable && core.options.idle_hold_ms > 0) co_await hold_idle(u, c);
-      if (!c.reusable || u.ended) co_return;
-      c.parked = true;
-      c.wake.expires_at(asio::steady_timer::time_point::max());
-      co_await c.wake.async_wait(use_nothrow);  // dispatch() or the user's end cancels it
-      c.parked = false;
-      continue;
-    }
-    Request& r = *c.inflight.front();
-    std::string html;
-    const Response resp =
-        co_await read_response(c.stream, c.buffer, c.last_read_ns, r.index == 0 ? &html : nullptr,
-                               [&core, &c, &r](std::int64_t t) {
-                                 core.emit(ClientEvent::response_start, c.id, r.id, 0, 0, 0, t);
-                               });
-    if (resp.error != ClientError::none) {
-      // A reused connection closed before answering: the keep-alive race; send again.
-      const bool race = !resp.got_bytes && c.answered > 0 && resp.error == ClientError::io_error;
-      u.abandon(c, resp.error, !race, true, resp.ec.message());
-      co_return;
-    }
-    c.inflight.pop_front();
-    --c.written;
-    ++c.answered;
-    // Bytes nobody asked for: the connection's framing cannot be trusted any more.
-    // (Our own Connection: close holds even if the server ignores it.)
-    c.reusable =
-        core.options.keep_alive && resp.keep && !(c.inflight.empty() && c.buffer.size() > 0);
-    u.complete(r, c, resp, html);
-    if (!c.reusable) {
-      u.abandon(c, ClientError::none, false, false);  // what was pipelined behind goes again
-      co_return;
-    }
-    u.dispatch();
-  }
-}
-
-asio::awaitable<void> run_connection(std::shared_ptr<User> user, std::shared_ptr<Conn> conn) {
-  User& u = *user;
-  Conn& c = *conn;
-  try {
-    const bool up = co_await open(u.core, u, c);
-    if (up) co_await serve(u.core, u, c);
-  } catch (const std::exception& e) {
-    u.abandon(c, ClientError::io_error, true, false, e.what());
-  }
-  u.conn_ended(c);
-}
-
-}  // namespace
 
 // ---- User ---------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-// Private to the replay client (replay.cpp): a client connection's byte stream (plain or TLS),
+// Private to the replay client (replay.cpp, replay_exchange.cpp): a client connection's byte stream (plain or TLS),
 // the TLS client context with a per-user session slot, request text, URL resolution, and the
 // reading of one response with its body streamed through the checksum.
 #pragma once
@@ -184,7 +184,7 @@ struct Conn {
 
 // The SNI name of a Host header: without its port; empty for an IP literal (RFC 6066 section
 // 3: SNI carries host names only).
-std::string sni_name(const std::string& host_header) {
+inline std::string sni_name(const std::string& host_header) {
   if (host_header.starts_with("[")) return "";
   const std::string host = host_header.substr(0, host_header.find(':'));
   error_code ec;
